@@ -1,0 +1,86 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// MARK: - Dependencies (versions as listed on the build machines)
+
+let swiftNIO: Package.Dependency = .package(url: "https://github.com/apple/swift-nio", from: "2.101.2")
+let argumentParser: Package.Dependency = .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+let swiftLog: Package.Dependency = .package(url: "https://github.com/apple/swift-log", from: "1.16.2")
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
+// MARK: - C libraries (Debian's -dev packages; tools/setup installs them)
+
+let cTargets: [Target] = [
+    // Debian ships no pkg-config file for the ZooKeeper client; the module map links zookeeper_mt.
+    .systemLibrary(name: "CZooKeeper", path: "Sources/CZooKeeper", providers: [.apt(["libzookeeper-mt-dev"])]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+    .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+    .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+    // CRC-32C: the SSE4.2 instruction where the CPU has it, a table fallback otherwise (chosen at run time).
+    .target(name: "CCRC32C", path: "Sources/CCRC32C"),
+]
+
+// MARK: - Libraries
+
+let libraryTargets: [Target] = [
+    // Codecs only: no files, no sockets.
+    .target(name: "KafkaCompression", dependencies: ["CZlib", "CSnappy", "CLZ4", "CZstd"]),
+    // Record batch v2: header, records, varints, CRC, validation.
+    .target(name: "KafkaRecords", dependencies: ["KafkaCompression", "CCRC32C", nioCore]),
+    // The log storage engine. Never imports network or ZooKeeper code.
+    .target(name: "KafkaStorage", dependencies: ["KafkaRecords", nioCore, logging]),
+]
+
+// MARK: - Executables
+
+let executableTargets: [Target] = [
+    .executableTarget(
+        name: "Odradek",
+        dependencies: [
+            "KafkaStorage", "KafkaRecords",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            logging,
+        ]
+    ),
+    // Storage, CRC and codec benchmarks (see BENCHMARKS.md); not part of the test run.
+    .executableTarget(
+        name: "OdradekBench",
+        dependencies: ["KafkaStorage", "KafkaRecords", "KafkaCompression", "CZlib", "CSnappy", "CLZ4", "CZstd", nioCore]
+    ),
+]
+
+// MARK: - Tests
+
+let testTargets: [Target] = [
+    .testTarget(name: "KafkaCompressionTests", dependencies: ["KafkaCompression"]),
+    .testTarget(
+        name: "KafkaRecordsTests",
+        dependencies: ["KafkaRecords", "KafkaCompression", nioCore],
+        resources: [.copy("Fixtures")]
+    ),
+    .testTarget(name: "KafkaStorageTests", dependencies: ["KafkaStorage", "KafkaRecords", nioCore, logging]),
+    .testTarget(name: "CZooKeeperLinkTests", dependencies: ["CZooKeeper"]),
+]
+
+let package = Package(
+    name: "odradek",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "odradek", targets: ["Odradek"]),
+        .executable(name: "odradek-bench", targets: ["OdradekBench"]),
+        .library(name: "KafkaStorage", targets: ["KafkaStorage"]),
+        .library(name: "KafkaRecords", targets: ["KafkaRecords"]),
+    ],
+    dependencies: [swiftNIO, argumentParser, swiftLog],
+    targets: cTargets + libraryTargets + executableTargets + testTargets
+)
+
+for target in package.targets where target.type != .system && target.name.first != "C" {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}
