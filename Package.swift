@@ -31,7 +31,9 @@ let libraryTargets: [Target] = [
     // Record batch v2: header, records, varints, CRC, validation.
     .target(name: "KafkaRecords", dependencies: ["KafkaCompression", "CCRC32C", nioCore]),
     // The log storage engine. Never imports network or ZooKeeper code.
-    .target(name: "KafkaStorage", dependencies: ["KafkaRecords", nioCore, logging]),
+    .target(name: "KafkaStorage", dependencies: ["KafkaRecords", "KafkaCompression", nioCore, logging]),
+    // A general async client over ZooKeeper's C library; nothing Kafka-specific.
+    .target(name: "ZooKeeperClient", dependencies: ["CZooKeeper", logging]),
 ]
 
 // MARK: - Executables
@@ -62,7 +64,7 @@ let testTargets: [Target] = [
         resources: [.copy("Fixtures")]
     ),
     .testTarget(name: "KafkaStorageTests", dependencies: ["KafkaStorage", "KafkaRecords", nioCore, logging]),
-    .testTarget(name: "CZooKeeperLinkTests", dependencies: ["CZooKeeper"]),
+    .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "CZooKeeper", logging]),
 ]
 
 let package = Package(

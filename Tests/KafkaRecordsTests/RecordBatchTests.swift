@@ -16,6 +16,13 @@ import Testing
         return builder
     }
 
+    static func decodeVarLong(_ bytes: [UInt8]) throws(RecordError) -> Int64 {
+        try withBytes(of: bytes) { raw throws(RecordError) in
+            var reader = ByteReader(raw)
+            return try reader.readVarLong()
+        }
+    }
+
     @Test func varintsMatchKafkasZigZagEncoding() throws {
         // Values and encodings from Kafka's ByteUtilsTest.
         let cases: [(Int64, [UInt8])] = [
@@ -27,18 +34,12 @@ import Testing
             Varint.append(value, to: &out)
             #expect(out == encoded, "encoding \(value)")
             #expect(Varint.size(of: value) == encoded.count)
-            try encoded.withUnsafeBytes { bytes in
-                var reader = ByteReader(bytes)
-                #expect(try reader.readVarLong() == value)
-            }
+            #expect(try Self.decodeVarLong(encoded) == value)
         }
         for value: Int64 in [Int64.max, Int64.min, 1 << 40, -(1 << 40)] {
             var out: [UInt8] = []
             Varint.append(value, to: &out)
-            try out.withUnsafeBytes { bytes in
-                var reader = ByteReader(bytes)
-                #expect(try reader.readVarLong() == value)
-            }
+            #expect(try Self.decodeVarLong(out) == value)
         }
     }
 

@@ -7,7 +7,7 @@ import Testing
 @Suite struct RecordBatchValidatorTests {
     let now: Int64 = 1_700_000_000_100
 
-    private func expectError(_ code: KafkaErrorCode, _ validator: RecordBatchValidator = RecordBatchValidator(), _ batch: RecordBatch) {
+    private func expectError(_ code: KafkaErrorCode, _ batch: RecordBatch, _ validator: RecordBatchValidator = RecordBatchValidator()) {
         var copy = batch
         do {
             _ = try validator.validate(&copy, now: now)
@@ -63,13 +63,13 @@ import Testing
     @Test func compactedTopicsNeedKeys() throws {
         var validator = RecordBatchValidator()
         validator.requiresKeys = true
-        expectError(.invalidRecord, validator, try RecordBatchTests.sampleBuilder().build())
+        expectError(.invalidRecord, try RecordBatchTests.sampleBuilder().build(), validator)
     }
 
     @Test func timestampsTooFarFromTheBrokerClockAreInvalid() throws {
         var validator = RecordBatchValidator()
         validator.maxTimestampDifferenceMs = 50
-        expectError(.invalidTimestamp, validator, try RecordBatchTests.sampleBuilder().build())
+        expectError(.invalidTimestamp, try RecordBatchTests.sampleBuilder().build(), validator)
         validator.maxTimestampDifferenceMs = 200
         var batch = try RecordBatchTests.sampleBuilder().build()
         _ = try validator.validate(&batch, now: now)
@@ -78,7 +78,7 @@ import Testing
     @Test func oversizeBatchesAreTooLarge() throws {
         var validator = RecordBatchValidator()
         validator.maxMessageBytes = 64
-        expectError(.messageTooLarge, validator, try RecordBatchTests.sampleBuilder().build())
+        expectError(.messageTooLarge, try RecordBatchTests.sampleBuilder().build(), validator)
     }
 
     @Test func aBrokenRecordInsideIsCorrupt() throws {
@@ -94,7 +94,7 @@ import Testing
         var validator = RecordBatchValidator()
         validator.decompressionLimit = 1 << 20
         validator.maxMessageBytes = Int.max
-        expectError(.corruptMessage, validator, try builder.build())
+        expectError(.corruptMessage, try builder.build(), validator)
     }
 
     @Test func logAppendTimeTopicsStampTheBatch() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaCompression
 import KafkaRecords
 import NIOCore
 
