@@ -32,6 +32,10 @@ let libraryTargets: [Target] = [
     .target(name: "KafkaRecords", dependencies: ["KafkaCompression", "CCRC32C", nioCore]),
     // The log storage engine. Never imports network or ZooKeeper code.
     .target(name: "KafkaStorage", dependencies: ["KafkaRecords", "KafkaCompression", nioCore, logging]),
+    // Value types every layer shares.
+    .target(name: "KafkaModel"),
+    // Kafka's znode layout, broker registration and the controller.
+    .target(name: "KafkaCoordination", dependencies: ["ZooKeeperClient", "KafkaModel", logging]),
     // A general async client over ZooKeeper's C library; nothing Kafka-specific.
     .target(name: "ZooKeeperClient", dependencies: ["CZooKeeper", logging]),
 ]
@@ -64,7 +68,10 @@ let testTargets: [Target] = [
         resources: [.copy("Fixtures")]
     ),
     .testTarget(name: "KafkaStorageTests", dependencies: ["KafkaStorage", "KafkaRecords", nioCore, logging]),
-    .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "CZooKeeper", logging]),
+    // Real ZooKeeper servers for the tests, and helpers to expire sessions on demand.
+    .target(name: "TestSupport", dependencies: ["ZooKeeperClient", "CZooKeeper", logging], path: "Tests/TestSupport"),
+    .testTarget(name: "KafkaCoordinationTests", dependencies: ["KafkaCoordination", "ZooKeeperClient", "KafkaModel", "TestSupport", logging]),
+    .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "CZooKeeper", "TestSupport", logging]),
 ]
 
 let package = Package(

@@ -6,13 +6,13 @@ import Glibc
 /// therefore outlive the call. Touched by the submitting task, then only by the completion thread
 /// (the library's queue orders the two), hence `@unchecked Sendable`.
 final class MultiTransaction: @unchecked Sendable {
-    private let operations: [Operation]
+    private let operations: [MultiOperation]
     private let results: UnsafeMutablePointer<zoo_op_result_t>
     private let pathBuffers: UnsafeMutablePointer<CChar>
     private let stats: UnsafeMutablePointer<CZooKeeper.Stat>
     private static let pathBufferSize = 1024
 
-    init(_ operations: [Operation]) {
+    init(_ operations: [MultiOperation]) {
         self.operations = operations
         results = .allocate(capacity: operations.count)
         results.initialize(repeating: zoo_op_result_t(), count: operations.count)
@@ -84,7 +84,7 @@ final class MultiTransaction: @unchecked Sendable {
     }
 
     /// Reads the per-operation results once the completion has run.
-    func results(rc: Int32) throws -> [OperationResult] {
+    func results(rc: Int32) throws -> [MultiResult] {
         guard rc == ZOK.rawValue else {
             // The failing operation carries the real error; the others report a rollback.
             for index in operations.indices where results[index].err != ZOK.rawValue

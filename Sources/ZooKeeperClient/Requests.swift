@@ -97,7 +97,7 @@ extension ZooKeeperCore {
         }
     }
 
-    func multi(_ operations: [Operation]) async throws -> [OperationResult] {
+    func multi(_ operations: [MultiOperation]) async throws -> [MultiResult] {
         if operations.isEmpty { return [] }
         let transaction = MultiTransaction(operations)
         return try await Completion.run("multi") { completionData in

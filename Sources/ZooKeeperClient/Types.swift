@@ -106,7 +106,7 @@ public enum WatchEvent: Sendable, Hashable {
 }
 
 /// One operation of an atomic `multi` transaction.
-public enum Operation: Sendable, Hashable {
+public enum MultiOperation: Sendable, Hashable {
     case create(path: String, data: [UInt8], acl: [ACL], mode: CreateMode)
     case delete(path: String, version: Int32)
     case setData(path: String, data: [UInt8], version: Int32)
@@ -121,7 +121,7 @@ public enum Operation: Sendable, Hashable {
 }
 
 /// The result of one operation of a successful `multi`.
-public enum OperationResult: Sendable, Hashable {
+public enum MultiResult: Sendable, Hashable {
     case created(path: String)
     case deleted
     case set(Stat)

@@ -109,7 +109,7 @@ public final class ZooKeeper: Sendable {
     /// Runs the operations as one atomic transaction: all succeed or none does. On failure the
     /// error names the first operation that failed.
     @discardableResult
-    public func multi(_ operations: [Operation]) async throws -> [OperationResult] {
+    public func multi(_ operations: [MultiOperation]) async throws -> [MultiResult] {
         try await core.multi(operations)
     }
 }

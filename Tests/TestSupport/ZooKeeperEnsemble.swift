@@ -4,21 +4,21 @@ import Glibc
 /// Real ZooKeeper servers (Debian's `zookeeper` package) started by a test on free loopback ports,
 /// each with its own data directory under a temporary folder; tickTime 500, admin server off.
 /// `stop()` kills everything it started; the data directory goes with it.
-final class ZooKeeperEnsemble: @unchecked Sendable {
-    struct Server {
-        var id: Int
-        var clientPort: Int
+public final class ZooKeeperEnsemble: @unchecked Sendable {
+    public struct Server {
+        public var id: Int
+        public var clientPort: Int
         var quorumPort: Int
         var electionPort: Int
         var process: Process?
     }
 
-    let root: URL
-    private(set) var servers: [Server]
+    public let root: URL
+    public private(set) var servers: [Server]
     private let lock = NSLock()
 
     /// Starts `size` servers (1: standalone) and waits until each answers `srvr` as serving.
-    init(size: Int = 1) throws {
+    public init(size: Int = 1) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("zk-\(UUID().uuidString.prefix(8))")
         servers = try (1...size).map { Server(id: $0, clientPort: try freePort(), quorumPort: try freePort(), electionPort: try freePort()) }
         for server in servers {
@@ -49,11 +49,11 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
     deinit { stop() }
 
     /// `host:port,...` for every server, optionally with a chroot.
-    func connectString(chroot: String = "") -> String {
+    public func connectString(chroot: String = "") -> String {
         servers.map { "127.0.0.1:\($0.clientPort)" }.joined(separator: ",") + chroot
     }
 
-    func start(_ index: Int) throws {
+    public func start(_ index: Int) throws {
         let dir = root.appendingPathComponent("server\(servers[index].id)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/java")
@@ -70,7 +70,7 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
         lock.withLock { servers[index].process = process }
     }
 
-    func kill(_ index: Int) {
+    public func kill(_ index: Int) {
         guard let process = lock.withLock({ servers[index].process }) else { return }
         if process.isRunning {
             Glibc.kill(process.processIdentifier, SIGKILL)
@@ -80,14 +80,14 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
     }
 
     /// SIGSTOP / SIGCONT: the server stops answering without closing its sockets.
-    func pause(_ index: Int) { signal(index, SIGSTOP) }
-    func resume(_ index: Int) { signal(index, SIGCONT) }
+    public func pause(_ index: Int) { signal(index, SIGSTOP) }
+    public func resume(_ index: Int) { signal(index, SIGCONT) }
 
     private func signal(_ index: Int, _ signal: Int32) {
         if let pid = lock.withLock({ servers[index].process?.processIdentifier }) { Glibc.kill(pid, signal) }
     }
 
-    func stop() {
+    public func stop() {
         for index in servers.indices {
             resume(index)
             kill(index)
@@ -96,7 +96,7 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
     }
 
     /// Waits until each listed server reports a serving mode (standalone, leader or follower).
-    func waitUntilServing(_ indices: [Int], timeout: Double = 30) throws {
+    public func waitUntilServing(_ indices: [Int], timeout: Double = 30) throws {
         let deadline = Date().addingTimeInterval(timeout)
         for index in indices {
             while true {
@@ -114,13 +114,13 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Asks a free port of the kernel on 127.0.0.1.
-func freePort() throws -> Int {
+public func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestFailure("socket() failed") }
     defer { close(fd) }
@@ -140,7 +140,7 @@ func freePort() throws -> Int {
 }
 
 /// Sends a four-letter command and returns the answer, or nil if the server does not answer.
-func fourLetterWord(_ word: String, port: Int) -> String? {
+public func fourLetterWord(_ word: String, port: Int) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
