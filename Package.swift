@@ -54,7 +54,10 @@ let executableTargets: [Target] = [
     // Storage, CRC and codec benchmarks (see BENCHMARKS.md); not part of the test run.
     .executableTarget(
         name: "OdradekBench",
-        dependencies: ["KafkaStorage", "KafkaRecords", "KafkaCompression", "CZlib", "CSnappy", "CLZ4", "CZstd", nioCore]
+        dependencies: [
+            "KafkaStorage", "KafkaRecords", "KafkaCompression", "KafkaCoordination", "KafkaModel", "ZooKeeperClient",
+            "TestSupport", "CZlib", "CSnappy", "CLZ4", "CZstd", nioCore, logging,
+        ]
     ),
 ]
 

@@ -1,7 +1,7 @@
 import Foundation
 
 // Benchmarks of the foundation: storage append and read, recovery, CRC-32C and the codecs.
-// Usage: odradek-bench [crc|codecs|append|read|recovery|all] [--runs N] [--dir PATH]
+// Usage: odradek-bench [crc|codecs|append|read|recovery|coordination|all] [--runs N] [--dir PATH]
 // Results and the exact commands that produced them are kept in BENCHMARKS.md.
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -18,3 +18,4 @@ func wanted(_ name: String) -> Bool { which.contains("all") || which.contains(na
 print("odradek-bench: \(runs) runs each, data directory \(directory)")
 if wanted("crc") { CRCBenchmark.run(runs: runs) }
 if wanted("codecs") { try CodecBenchmark.run(runs: runs) }
+if wanted("coordination") { try await CoordinationBenchmark.run(runs: runs, partitionCounts: [1000, 10000]) }

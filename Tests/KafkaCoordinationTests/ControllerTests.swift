@@ -119,8 +119,9 @@ func eventually(
         await zk.zooKeeper.close()
     }
 
-    @Test func controllerFailoverFencesTheOldController() async throws {
-        let ensemble = try ZooKeeperEnsemble()
+    @Test(arguments: [1, 3])
+    func controllerFailoverFencesTheOldController(ensembleSize: Int) async throws {
+        let ensemble = try ZooKeeperEnsemble(size: ensembleSize)
         defer { ensemble.stop() }
         let brokers = try await startCluster(ensemble)
         let zk = try await admin(ensemble)
@@ -215,5 +216,35 @@ func eventually(
         #expect(try await zk.allocateProducerIdBlock(brokerID: 1) == ProducerIdBlock(brokerID: 1, start: 0, end: 999))
         #expect(try await zk.allocateProducerIdBlock(brokerID: 2) == ProducerIdBlock(brokerID: 2, start: 1000, end: 1999))
         await zk.zooKeeper.close()
+    }
+}
+
+@Suite(.serialized) struct ZooKeeperConfigTests {
+    @Test func kafkasKeysAndDefaults() throws {
+        let config = try ZooKeeperConfig(properties: ["zookeeper.connect": "a:2181,b:2181/kafka"])
+        #expect(config.connect == "a:2181,b:2181/kafka")
+        #expect(config.sessionTimeoutMs == 18_000 && config.connectionTimeoutMs == nil && !config.setACL)
+        #expect(throws: CoordinationError.self) { try ZooKeeperConfig(properties: [:]) }
+        #expect(throws: CoordinationError.self) { try ZooKeeperConfig(properties: ["zookeeper.connect": "a:1", "zookeeper.session.timeout.ms": "soon"]) }
+        #expect(throws: CoordinationError.self) { try ZooKeeperConfig(properties: ["zookeeper.connect": "a:1", "zookeeper.set.acl": "true"]) }
+    }
+
+    @Test func secureACLsProtectWhatTheBrokerCreates() async throws {
+        let ensemble = try ZooKeeperEnsemble()
+        defer { ensemble.stop() }
+        let config = try ZooKeeperConfig(properties: [
+            "zookeeper.connect": ensemble.connectString(chroot: ""), "zookeeper.set.acl": "true",
+            "zookeeper.auth.digest": "odradek:secret", "zookeeper.session.timeout.ms": "6000",
+        ])
+        let broker = try await config.connect(logger: testLogger)
+        try await broker.createTopLevelPaths()
+        try await broker.createTopic("secured", assignment: TopicAssignment(topicID: "id", partitions: [0: [1]]), config: [:])
+
+        let stranger = try await ZooKeeper.connect(ensemble.connectString(), logger: testLogger)
+        #expect(try await stranger.getData(TopicZNode.path("secured")).data.isEmpty == false)
+        await #expect(throws: ZooKeeperError.noAuth) { try await stranger.setData(TopicZNode.path("secured"), data: []) }
+        await #expect(throws: ZooKeeperError.noAuth) { try await stranger.create("/brokers/ids/99", data: []) }
+        await stranger.close()
+        await broker.zooKeeper.close()
     }
 }
