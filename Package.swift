@@ -29,9 +29,9 @@ let libraryTargets: [Target] = [
     // Codecs only: no files, no sockets.
     .target(name: "KafkaCompression", dependencies: ["CZlib", "CSnappy", "CLZ4", "CZstd"]),
     // Record batch v2: header, records, varints, CRC, validation.
-    .target(name: "KafkaRecords", dependencies: ["KafkaCompression", "CCRC32C", nioCore]),
+    .target(name: "KafkaRecords", dependencies: ["KafkaModel", "KafkaCompression", "CCRC32C", nioCore]),
     // The log storage engine. Never imports network or ZooKeeper code.
-    .target(name: "KafkaStorage", dependencies: ["KafkaRecords", "KafkaCompression", nioCore, logging]),
+    .target(name: "KafkaStorage", dependencies: ["KafkaModel", "KafkaRecords", "KafkaCompression", nioCore, logging]),
     // Value types every layer shares.
     .target(name: "KafkaModel"),
     // Kafka's znode layout, broker registration and the controller.
@@ -67,10 +67,10 @@ let testTargets: [Target] = [
     .testTarget(name: "KafkaCompressionTests", dependencies: ["KafkaCompression"]),
     .testTarget(
         name: "KafkaRecordsTests",
-        dependencies: ["KafkaRecords", "KafkaCompression", nioCore],
+        dependencies: ["KafkaRecords", "KafkaModel", "KafkaCompression", nioCore],
         resources: [.copy("Fixtures")]
     ),
-    .testTarget(name: "KafkaStorageTests", dependencies: ["KafkaStorage", "KafkaRecords", nioCore, logging]),
+    .testTarget(name: "KafkaStorageTests", dependencies: ["KafkaStorage", "KafkaRecords", "KafkaModel", nioCore, logging]),
     // Real ZooKeeper servers for the tests, and helpers to expire sessions on demand.
     .target(name: "TestSupport", dependencies: ["ZooKeeperClient", "CZooKeeper", logging], path: "Tests/TestSupport"),
     .testTarget(name: "KafkaCoordinationTests", dependencies: ["KafkaCoordination", "ZooKeeperClient", "KafkaModel", "TestSupport", logging]),

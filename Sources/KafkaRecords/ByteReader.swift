@@ -1,3 +1,4 @@
+import KafkaModel
 /// A cursor over raw bytes for decoding records: bounds-checked, throws CORRUPT_MESSAGE on any overrun.
 struct ByteReader: ~Copyable {
     private let bytes: UnsafeRawBufferPointer

@@ -1,3 +1,4 @@
+import KafkaModel
 /// One record inside a v2 batch (Kafka's `DefaultRecord`), with its offset and timestamp resolved
 /// against the batch header.
 ///

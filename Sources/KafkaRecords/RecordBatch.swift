@@ -1,3 +1,4 @@
+import KafkaModel
 import KafkaCompression
 import NIOCore
 

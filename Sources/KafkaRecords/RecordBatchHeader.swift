@@ -1,3 +1,4 @@
+import KafkaModel
 import KafkaCompression
 
 /// The 61-byte header of a record batch, magic v2 (Kafka's `DefaultRecordBatch`). Big-endian.

@@ -1,3 +1,4 @@
+import KafkaModel
 /// The checks a leader makes on a batch a producer sent, before it is appended (Kafka's
 /// `LogValidator` for magic v2), answering with Kafka's error codes:
 ///
