@@ -98,13 +98,35 @@ func eventually(
         }
         #expect(try await zk.getTopicConfig("orders") == ["min.insync.replicas": "2"])
 
-        // Partitions added later get states too.
-        let (current, version) = try #require(try await zk.getAssignment("orders"))
-        var grown = current
-        grown.partitions[3] = [2, 3, 1]
-        try await zk.addPartitions("orders", newAssignment: grown, expectedVersion: version)
+        // Partitions added later get states too; removing partitions is refused.
+        try await zk.addPartitions("orders", totalPartitions: 4, replicas: [[2, 3, 1]])
         try await eventually("state of the added partition", timeout: .seconds(5)) {
             try await zk.getPartitionState(TopicPartition(topic: "orders", partition: 3))?.leader == 2
+        }
+        await #expect(throws: CoordinationError.self) { try await zk.addPartitions("orders", totalPartitions: 2) }
+        let grown = try await zk.addPartitions("orders", totalPartitions: 6)
+        #expect(grown.partitions.count == 6 && grown.partitions.values.allSatisfy { Set($0).count == 3 })
+
+        // A topic placed by the admin path spreads over the live brokers.
+        let placed = try await zk.createTopic("spread", partitions: 6, replicationFactor: 2)
+        #expect(Set(placed.partitions.values.map { $0[0] }) == [1, 2, 3])
+        await #expect(throws: CoordinationError.self) { try await zk.createTopic("too-wide", partitions: 1, replicationFactor: 4) }
+
+        // The leader changed an ISR and announced it: the controller picks the state up and
+        // clears the notification.
+        let tp0 = TopicPartition(topic: "orders", partition: 0)
+        let state0 = try #require(try await zk.getPartitionState(tp0))
+        var shrunk = state0
+        shrunk.isr = [state0.leader]
+        try await zk.zooKeeper.setData(TopicPartitionStateZNode.path(tp0), data: TopicPartitionStateZNode.encode(shrunk), version: state0.zkVersion)
+        try await zk.writeIsrChangeNotification([tp0])
+        var controller: Controller?
+        for broker in brokers where await broker.isController { controller = broker.coordinator.controller }
+        let active = try #require(controller)
+        try await eventually("ISR change seen by the controller", timeout: .seconds(5)) {
+            let children = try await zk.children(IsrChangeNotificationZNode.parent)
+            let known = await active.partitionState(tp0)
+            return children.isEmpty && known?.isr == [state0.leader]
         }
 
         // Deletion removes every znode of the topic.

@@ -192,3 +192,33 @@ import Testing
     }
 }
 
+
+@Suite(.serialized) struct WatchStreamTests {
+    @Test func dataAndChildrenUpdatesFollowChangesAndExpiry() async throws {
+        let ensemble = try ZooKeeperEnsemble()
+        defer { ensemble.stop() }
+        let zk = try await ZooKeeper.connect(ensemble.connectString(), sessionTimeout: .seconds(4), logger: testLogger)
+        let writer = try await ZooKeeper.connect(ensemble.connectString(), logger: testLogger)
+
+        var data = zk.dataUpdates("/s").makeAsyncIterator()
+        var children = zk.childrenUpdates("/s").makeAsyncIterator()
+        #expect(try #require(await data.next()) == nil)
+        #expect(try #require(await children.next()) == nil)
+
+        try await writer.create("/s", data: [1])
+        #expect(try #require(await data.next())?.data == [1])
+        #expect(try #require(await children.next()) == [])
+        try await writer.create("/s/a")
+        #expect(try #require(await children.next()) == ["a"])
+
+        // Across a session expiry the streams carry on with the new session.
+        try await expireSession(of: zk, connectString: ensemble.connectString())
+        _ = try await waitFor(zk) { if case .connected = $0 { true } else { false } }
+        try await writer.setData("/s", data: [2])
+        var latest: [UInt8]? = nil
+        for _ in 0..<3 where latest != [2] { latest = try #require(await data.next())?.data }
+        #expect(latest == [2])
+        await writer.close()
+        await zk.close()
+    }
+}
