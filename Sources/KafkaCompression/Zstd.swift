@@ -115,8 +115,9 @@ enum Zstd {
             guard descriptor & 0x08 == 0 else { return nil }  // reserved bit
             let singleSegment = descriptor & 0x20 != 0
             if !singleSegment { position += 1 }  // window descriptor
-            position += [0, 1, 2, 4][Int(descriptor & 0x03)]  // dictionary id
-            let contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][Int(descriptor >> 6)]
+            position += (1 << Int(descriptor & 0x03)) >> 1  // dictionary id: 0, 1, 2 or 4 bytes
+            let contentSizeFlag = Int(descriptor >> 6)  // content size: 0 (1 if single segment), 2, 4 or 8 bytes
+            let contentSizeBytes = contentSizeFlag == 0 ? (singleSegment ? 1 : 0) : 1 << contentSizeFlag
             guard input.count - position >= contentSizeBytes else { return nil }
             var contentSize: Int?
             switch contentSizeBytes {
@@ -153,8 +154,9 @@ enum Zstd {
             }
             if descriptor & 0x04 != 0 { position += 4 }  // content checksum
             guard position <= input.count else { return nil }
-            // A frame that declares its size must decode to exactly that (zstd checks).
-            total = addSaturating(total, contentSize ?? frameBound)
+            // A frame that declares its size must decode to exactly that (zstd checks), and a valid one
+            // never declares more than its blocks can hold.
+            total = addSaturating(total, contentSize.map { min($0, frameBound) } ?? frameBound)
         }
         return total
     }

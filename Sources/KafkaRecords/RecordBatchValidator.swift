@@ -121,7 +121,8 @@ public struct RecordBatchValidator: Sendable {
             }
         }
         guard reader.isAtEnd else {
-            throw RecordError(.corruptMessage, "record batch has \(reader.remaining) bytes after its last record")
+            // Kafka: "Incorrect declared batch size, records still remaining" (InvalidRecordException).
+            throw RecordError(.invalidRecord, "record batch has \(reader.remaining) bytes after the \(header.recordCount) records it declares")
         }
         return Summary(recordCount: Int(header.recordCount), maxTimestamp: maxTimestamp, offsetDeltaOfMaxTimestamp: deltaOfMax)
     }

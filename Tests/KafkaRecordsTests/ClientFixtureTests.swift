@@ -25,6 +25,9 @@ import Testing
             var records_count: Int32
             var max_timestamp: Int64
             var partition_leader_epoch: Int32
+            var producer_id: Int64
+            var producer_epoch: Int16
+            var base_sequence: Int32
         }
         var codec: String
         var batch: Batch
@@ -76,6 +79,9 @@ import Testing
         let (batch, fixture) = try Self.load(name)
         var builder = RecordBatchBuilder(codec: .none)
         builder.partitionLeaderEpoch = fixture.batch.partition_leader_epoch
+        builder.producerId = fixture.batch.producer_id
+        builder.producerEpoch = fixture.batch.producer_epoch
+        builder.baseSequence = fixture.batch.base_sequence
         for entry in fixture.records {
             builder.append(
                 key: Self.bytes(entry.key), value: Self.bytes(entry.value),
