@@ -40,7 +40,7 @@ public final class LogFile: Sendable {
         close(descriptor)
     }
 
-    /// The file's current path (it changes when the file is renamed to `.deleted`).
+    /// The file's current path (it changes when the file is renamed to `.deleted`). Blocks: no.
     public var path: String { state.withLock { $0.path } }
 
     /// A new descriptor for the same open file (`dup`), for a caller that must own and close one
@@ -74,7 +74,7 @@ public final class LogFile: Sendable {
     func read(count: Int, at offset: Int) throws(StorageError) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
-        let done = try bytes.withUnsafeMutableBytes { raw throws(StorageError) in try read(into: raw, at: offset) }
+        let done = try restoringErrorType { try bytes.withUnsafeMutableBytes { raw in try read(into: raw, at: offset) } }
         if done < count { bytes.removeLast(count - done) }
         return bytes
     }
@@ -83,16 +83,11 @@ public final class LogFile: Sendable {
     func readBuffer(count: Int, at offset: Int) throws(StorageError) -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: max(count, 0))
         guard count > 0 else { return buffer }
-        var failure: StorageError?
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-            do {
-                return try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), at: offset)
-            } catch {
-                failure = error
-                return 0
+        _ = try restoringErrorType {
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+                try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), at: offset)
             }
         }
-        if let failure { throw failure }
         return buffer
     }
 
@@ -108,7 +103,7 @@ public final class LogFile: Sendable {
     }
 
     func write(_ bytes: [UInt8], at offset: Int) throws(StorageError) {
-        try bytes.withUnsafeBytes { raw throws(StorageError) in try write(raw, at: offset) }
+        try restoringErrorType { try bytes.withUnsafeBytes { raw in try write(raw, at: offset) } }
     }
 
     /// Cuts the file to `size` bytes. Blocks.
@@ -140,11 +135,14 @@ public final class LogFile: Sendable {
     /// Blocks.
     func markDeleted() throws(StorageError) {
         try state.withLock { state throws(StorageError) in
-            if !state.path.hasSuffix(LogFileSuffix.deleted) {
-                let newPath = state.path + LogFileSuffix.deleted
+            guard !state.path.hasSuffix(LogFileSuffix.deleted) else { return }
+            let newPath = state.path + LogFileSuffix.deleted
+            do throws(StorageError) {
                 try renameFile(state.path, to: newPath)
-                state.path = newPath
+            } catch where error.errno == ENOENT {
+                return  // already gone from the directory: nothing left to unlink
             }
+            state.path = newPath
             state.unlinkOnRelease = true
         }
     }

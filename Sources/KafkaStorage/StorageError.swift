@@ -1,4 +1,4 @@
-import KafkaRecords
+import KafkaModel
 
 /// Everything the storage engine throws. The message names the file and/or offset and says what was
 /// wrong; `code` says what kind of failure it is, and `kafkaErrorCode` what a broker answers with.

@@ -85,10 +85,12 @@ func directoryEntries(_ path: String) throws(StorageError) -> [String] {
     return names.sorted()
 }
 
-/// Deletes a directory tree (files first, then directories). Missing paths are fine.
+/// Deletes a directory tree (files first, then directories). Missing paths are fine. Symbolic
+/// links are removed, never followed.
 func removeTree(_ path: String) throws(StorageError) {
-    guard fileExists(path) else { return }
-    if isDirectory(path) {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    if (info.st_mode & S_IFMT) == S_IFDIR {
         for name in try directoryEntries(path) {
             try removeTree(path + "/" + name)
         }
@@ -121,4 +123,16 @@ func fileModificationMs(descriptor: Int32) -> Int64? {
     let time = info.st_mtim
     #endif
     return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+}
+
+/// Calls `body` through a `rethrows` API (which forgets typed throws) and gives the error its type
+/// back. Only `StorageError`s are thrown inside, so the fallback is never taken.
+func restoringErrorType<T>(_ body: () throws -> T) throws(StorageError) -> T {
+    do {
+        return try body()
+    } catch let error as StorageError {
+        throw error
+    } catch {
+        throw StorageError(.io, "unexpected error: \(error)")
+    }
 }

@@ -28,10 +28,12 @@ final class TimeIndex {
 
     /// Opens (creating if needed) the time index at `path` and reads its entries, checking their
     /// order. Throws `.corruptIndex` for a file that cannot be trusted. Blocks.
-    init(path: String, baseOffset: Int64, maxIndexSize: Int) throws(StorageError) {
+    /// `reset` empties the file first (for an index about to be rebuilt).
+    init(path: String, baseOffset: Int64, maxIndexSize: Int, reset: Bool = false) throws(StorageError) {
         self.baseOffset = baseOffset
         self.maxEntries = max(1, maxIndexSize / Self.entrySize)
         self.file = try LogFile(path: path, create: true)
+        if reset { try file.truncate(to: 0) }
         try load()
     }
 
