@@ -231,6 +231,13 @@ final class LogSegment {
     /// Called when a newer segment takes over: the time index gets its final entry. Blocks.
     func onBecomeInactive() throws(StorageError) {
         try timeIndex.maybeAppend(timestamp: maxTimestampSoFar, offset: offsetOfMaxTimestampSoFar, allowWhenFull: true)
+        try persistIndexes()
+    }
+
+    /// Writes index entries kept in memory since the last call. Blocks (at most two pwrites).
+    func persistIndexes() throws(StorageError) {
+        try offsetIndex.persist()
+        try timeIndex.persist()
     }
 
     // MARK: Reading
@@ -346,6 +353,7 @@ final class LogSegment {
                 "Recovery truncated \(log.path) at position \(size) (next offset \(nextOffset)), removing \(removed) bytes: \(problem ?? "invalid data")")
             try log.truncate(to: size)
         }
+        try persistIndexes()
         return removed
     }
 

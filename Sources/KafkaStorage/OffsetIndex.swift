@@ -28,6 +28,10 @@ final class OffsetIndex {
     let maxEntries: Int
     private(set) var relativeOffsets: [Int32] = []
     private(set) var positions: [Int32] = []
+    /// Entries already in the file. Appends stay in memory until `persist()` (at flush, roll and
+    /// close) writes them in one call, as Kafka's memory-mapped index defers them to the page
+    /// cache; a crash loses at most unflushed entries, which recovery rebuilds.
+    private var persistedCount = 0
 
     /// Opens (creating if needed) the index at `path` and reads its entries, checking their order.
     /// Throws `.corruptIndex` for a file that cannot be trusted, `.io` if it cannot be read. Blocks.
@@ -57,6 +61,7 @@ final class OffsetIndex {
                 positions.append(raw.loadBigEndian(Int32.self, at: start + 4))
             }
         }
+        persistedCount = relativeOffsets.count
         for entry in 0..<relativeOffsets.count {
             let offset = relativeOffsets[entry]
             let position = positions[entry]
@@ -82,15 +87,23 @@ final class OffsetIndex {
     /// Adds an entry (the caller keeps offsets and positions increasing). Blocks (one pwrite).
     func append(offset: Int64, position: Int) throws(StorageError) {
         precondition(!isFull && offset >= baseOffset && offset - baseOffset <= Int64(Int32.max) && position <= Int(Int32.max))
-        let relative = Int32(offset - baseOffset)
-        var entry = [UInt8](repeating: 0, count: Self.entrySize)
-        entry.withUnsafeMutableBytes { raw in
-            raw.storeBigEndian(relative, at: 0)
-            raw.storeBigEndian(Int32(position), at: 4)
-        }
-        try file.write(entry, at: relativeOffsets.count * Self.entrySize)
-        relativeOffsets.append(relative)
+        relativeOffsets.append(Int32(offset - baseOffset))
         positions.append(Int32(position))
+    }
+
+    /// Writes the entries appended since the last call. Blocks (one pwrite).
+    func persist() throws(StorageError) {
+        let count = relativeOffsets.count
+        guard count > persistedCount else { return }
+        var bytes = [UInt8](repeating: 0, count: (count - persistedCount) * Self.entrySize)
+        bytes.withUnsafeMutableBytes { raw in
+            for (slot, entry) in (persistedCount..<count).enumerated() {
+                raw.storeBigEndian(relativeOffsets[entry], at: slot * Self.entrySize)
+                raw.storeBigEndian(positions[entry], at: slot * Self.entrySize + 4)
+            }
+        }
+        try file.write(bytes, at: persistedCount * Self.entrySize)
+        persistedCount = count
     }
 
     /// The largest entry with offset <= `target`, or (base offset, 0) when there is none. Blocks: no.
@@ -111,6 +124,7 @@ final class OffsetIndex {
     /// Drops every entry; the file becomes empty. Blocks.
     func reset() throws(StorageError) {
         try file.truncate(to: 0)
+        persistedCount = 0
         relativeOffsets.removeAll()
         positions.removeAll()
     }

@@ -199,8 +199,10 @@ public final class PartitionLog: @unchecked Sendable {
     /// are not otherwise re-encoded. The caller has validated the batch (CRC, record count, ...).
     /// Rolls a new segment first when needed; flushes when `flush.messages` is reached; with
     /// `syncOnAppend` returns only once the batch is fsynced. Blocks (pwrite; fsync when flushing).
-    public func appendAsLeader(_ batch: RecordBatch, leaderEpoch: Int32) throws(StorageError) -> LogAppendInfo {
-        var batch = batch
+    /// The batch is consumed: when the caller hands over its only reference, the header is
+    /// rewritten in the caller's buffer without a copy.
+    public func appendAsLeader(_ batch: consuming RecordBatch, leaderEpoch: Int32) throws(StorageError) -> LogAppendInfo {
+        var batch = consume batch
         let info = try withState { state throws(StorageError) -> LogAppendInfo in
             try checkUsable(state)
             let now = clock.milliseconds()
@@ -358,6 +360,13 @@ public final class PartitionLog: @unchecked Sendable {
             let truncations = state.truncations
             let first = state.segmentIndex(containing: state.recoveryPoint)
             let active = state.segments.count - 1
+            do throws(StorageError) {
+                try state.activeSegment.persistIndexes()
+            } catch {
+                state.syncInProgress = false
+                lock.broadcast()
+                throw fail(&state, error)
+            }
             var files: [LogFile] = []
             for index in first...active {
                 files += state.segments[index].filesToSync(includeIndexes: index < active)

@@ -25,6 +25,8 @@ final class TimeIndex {
     let maxEntries: Int
     private(set) var timestamps: [Int64] = []
     private(set) var relativeOffsets: [Int32] = []
+    /// Entries already in the file (see `OffsetIndex.persist`).
+    private var persistedCount = 0
 
     /// Opens (creating if needed) the time index at `path` and reads its entries, checking their
     /// order. Throws `.corruptIndex` for a file that cannot be trusted. Blocks.
@@ -52,6 +54,7 @@ final class TimeIndex {
                 relativeOffsets.append(raw.loadBigEndian(Int32.self, at: start + 8))
             }
         }
+        persistedCount = timestamps.count
         for entry in 0..<timestamps.count {
             let ordered = entry == 0 || (timestamps[entry] > timestamps[entry - 1] && relativeOffsets[entry] >= relativeOffsets[entry - 1])
             guard ordered, relativeOffsets[entry] >= 0, timestamps[entry] >= 0 else {
@@ -76,15 +79,23 @@ final class TimeIndex {
     func maybeAppend(timestamp: Int64, offset: Int64, allowWhenFull: Bool = false) throws(StorageError) {
         guard timestamp >= 0, timestamp > (timestamps.last ?? -1), allowWhenFull || !isFull else { return }
         precondition(offset >= baseOffset && offset - baseOffset <= Int64(Int32.max))
-        let relative = Int32(offset - baseOffset)
-        var entry = [UInt8](repeating: 0, count: Self.entrySize)
-        entry.withUnsafeMutableBytes { raw in
-            raw.storeBigEndian(timestamp, at: 0)
-            raw.storeBigEndian(relative, at: 8)
-        }
-        try file.write(entry, at: timestamps.count * Self.entrySize)
         timestamps.append(timestamp)
-        relativeOffsets.append(relative)
+        relativeOffsets.append(Int32(offset - baseOffset))
+    }
+
+    /// Writes the entries appended since the last call (see `OffsetIndex.persist`). Blocks.
+    func persist() throws(StorageError) {
+        let count = timestamps.count
+        guard count > persistedCount else { return }
+        var bytes = [UInt8](repeating: 0, count: (count - persistedCount) * Self.entrySize)
+        bytes.withUnsafeMutableBytes { raw in
+            for (slot, entry) in (persistedCount..<count).enumerated() {
+                raw.storeBigEndian(timestamps[entry], at: slot * Self.entrySize)
+                raw.storeBigEndian(relativeOffsets[entry], at: slot * Self.entrySize + 8)
+            }
+        }
+        try file.write(bytes, at: persistedCount * Self.entrySize)
+        persistedCount = count
     }
 
     /// The offset of the largest entry with timestamp <= `target`, or the base offset when there is
@@ -103,6 +114,7 @@ final class TimeIndex {
     /// Drops every entry; the file becomes empty. Blocks.
     func reset() throws(StorageError) {
         try file.truncate(to: 0)
+        persistedCount = 0
         timestamps.removeAll()
         relativeOffsets.removeAll()
     }

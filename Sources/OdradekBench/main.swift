@@ -29,4 +29,5 @@ let options = Options(Array(CommandLine.arguments.dropFirst()))
 print("odradek-bench: \(options.runs) runs each, data directory \(options.directory)")
 if options.wanted("crc") { CRCBenchmark.run(runs: options.runs) }
 if options.wanted("codecs") { try CodecBenchmark.run(runs: options.runs) }
+try StorageBenchmark.run(runs: options.runs, directory: options.directory, which: options.wanted)
 if options.wanted("coordination") { try await CoordinationBenchmark.run(runs: options.runs, partitionCounts: [1000, 10000]) }

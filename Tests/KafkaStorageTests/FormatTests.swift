@@ -38,6 +38,9 @@ import Testing
         let index = try OffsetIndex(path: path, baseOffset: 100, maxIndexSize: 80)
         try index.append(offset: 105, position: 0)
         try index.append(offset: 0x1_0203 + 100, position: 0x0405_0607)
+        // Entries are kept in memory until persisted (at flush, roll and close).
+        #expect(readFile(path) == [])
+        try index.persist()
         #expect(readFile(path) == [0, 0, 0, 5, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7])
         #expect(index.lookup(99) == (100, 0) || index.lookup(99).position == 0)
         #expect(index.lookup(104).position == 0 && index.lookup(104).offset == 100)
@@ -76,6 +79,7 @@ import Testing
         let index = try TimeIndex(path: path, baseOffset: 10, maxIndexSize: 36)
         try index.maybeAppend(timestamp: 0x0102_0304_0506_0708, offset: 12)
         try index.maybeAppend(timestamp: 5, offset: 13)  // not larger: skipped
+        try index.persist()
         #expect(readFile(path) == [1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 2])
         try index.maybeAppend(timestamp: 0x0102_0304_0506_0709, offset: 20)
         try index.maybeAppend(timestamp: 0x0102_0304_0506_070A, offset: 21)
@@ -87,6 +91,7 @@ import Testing
         #expect(index.lookup(0) == 10)
         #expect(index.lookup(0x0102_0304_0506_0708) == 12)
         #expect(index.lookup(0x0102_0304_0506_0709) == 20)
+        try index.persist()
         #expect(timeIndexEntries(path).map(\.offset) == [2, 10, 11, 12])
     }
 

@@ -106,6 +106,7 @@ import Testing
             lastOffsets.append(info.lastOffset)
             position += batch.header.totalSize
         }
+        try log.flush()  // writes the index entries kept in memory
         let entries = indexEntries(segmentPath(directory, 0, ".index"))
         // Kafka adds an entry once more than index.interval.bytes went by: every batch but the first here.
         #expect(entries.map(\.offset) == lastOffsets.dropFirst().map { Int32($0) })
