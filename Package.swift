@@ -34,6 +34,8 @@ let libraryTargets: [Target] = [
     .target(name: "KafkaStorage", dependencies: ["KafkaModel", "KafkaRecords", "KafkaCompression", nioCore, logging]),
     // Value types every layer shares.
     .target(name: "KafkaModel"),
+    // Kafka's wire protocol: primitives, headers, framing and the generated request/response messages.
+    .target(name: "KafkaProtocol", dependencies: ["KafkaModel", nioCore]),
     // Kafka's znode layout, broker registration and the controller.
     .target(name: "KafkaCoordination", dependencies: ["ZooKeeperClient", "KafkaModel", logging]),
     // A general async client over ZooKeeper's C library; nothing Kafka-specific.
@@ -69,6 +71,14 @@ let testTargets: [Target] = [
         name: "KafkaRecordsTests",
         dependencies: ["KafkaRecords", "KafkaModel", "KafkaCompression", nioCore],
         resources: [.copy("Fixtures")]
+    ),
+    .testTarget(
+        name: "KafkaProtocolTests",
+        dependencies: [
+            "KafkaProtocol", "KafkaModel", nioCore,
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]
     ),
     .testTarget(name: "KafkaStorageTests", dependencies: ["KafkaStorage", "KafkaRecords", "KafkaModel", nioCore, logging]),
     // Real ZooKeeper servers for the tests, and helpers to expire sessions on demand.
