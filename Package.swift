@@ -8,6 +8,7 @@ let argumentParser: Package.Dependency = .package(url: "https://github.com/apple
 let swiftLog: Package.Dependency = .package(url: "https://github.com/apple/swift-log", from: "1.16.2")
 
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 // MARK: - C libraries (Debian's -dev packages; tools/setup installs them)
@@ -40,6 +41,18 @@ let libraryTargets: [Target] = [
     .target(name: "KafkaCoordination", dependencies: ["ZooKeeperClient", "KafkaModel", logging]),
     // A general async client over ZooKeeper's C library; nothing Kafka-specific.
     .target(name: "ZooKeeperClient", dependencies: ["CZooKeeper", logging]),
+    // server.properties and topic configs: Kafka's keys, defaults, validation and config sources.
+    .target(name: "KafkaConfig", dependencies: ["KafkaModel", "KafkaStorage"]),
+    // A small Kafka client over the wire protocol, for the tools and for broker-to-broker requests.
+    .target(name: "KafkaClient", dependencies: ["KafkaProtocol", "KafkaModel", nioCore, nioPosix, logging]),
+    // The broker: sockets, request handlers, partitions, and the glue to storage and coordination.
+    .target(
+        name: "KafkaBroker",
+        dependencies: [
+            "KafkaProtocol", "KafkaRecords", "KafkaStorage", "KafkaCoordination", "KafkaConfig", "KafkaClient",
+            "KafkaModel", "ZooKeeperClient", nioCore, nioPosix, logging,
+        ]
+    ),
 ]
 
 // MARK: - Executables
@@ -48,7 +61,8 @@ let executableTargets: [Target] = [
     .executableTarget(
         name: "Odradek",
         dependencies: [
-            "KafkaStorage", "KafkaRecords",
+            "KafkaStorage", "KafkaRecords", "KafkaBroker", "KafkaClient", "KafkaConfig", "KafkaProtocol", "KafkaModel",
+            "KafkaCoordination", nioCore, nioPosix,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             logging,
         ]
@@ -84,6 +98,14 @@ let testTargets: [Target] = [
     // Real ZooKeeper servers for the tests, and helpers to expire sessions on demand.
     .target(name: "TestSupport", dependencies: ["ZooKeeperClient", "CZooKeeper", logging], path: "Tests/TestSupport"),
     .testTarget(name: "KafkaCoordinationTests", dependencies: ["KafkaCoordination", "ZooKeeperClient", "KafkaModel", "TestSupport", logging]),
+    .testTarget(name: "KafkaConfigTests", dependencies: ["KafkaConfig", "KafkaStorage"]),
+    .testTarget(
+        name: "KafkaBrokerTests",
+        dependencies: [
+            "KafkaBroker", "KafkaClient", "KafkaConfig", "KafkaProtocol", "KafkaRecords", "KafkaModel", "TestSupport",
+            nioCore, nioPosix, logging,
+        ]
+    ),
     .testTarget(name: "ZooKeeperClientTests", dependencies: ["ZooKeeperClient", "CZooKeeper", "TestSupport", logging]),
 ]
 

@@ -1,0 +1,1 @@
+// A small Kafka client over the wire protocol (see KafkaConnection).

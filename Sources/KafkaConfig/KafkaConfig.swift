@@ -1,0 +1,1 @@
+// Parsing and validation of server.properties and topic configs (see BrokerConfig).
