@@ -1,1 +1,0 @@
-// A small Kafka client over the wire protocol (see KafkaConnection).
