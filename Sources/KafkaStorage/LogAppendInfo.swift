@@ -8,12 +8,17 @@ public struct LogAppendInfo: Sendable, Hashable {
     public let logAppendTime: Int64
     /// The log start offset after the append (Produce v5+ `log_start_offset`).
     public let logStartOffset: Int64
+    /// The batch was a retry of one an idempotent producer already appended: nothing was written,
+    /// and the offsets are the original batch's (answer the produce with them and no error, as
+    /// Kafka does). `logAppendTime` is then the original batch's max timestamp, as in Kafka.
+    public let isDuplicate: Bool
 
-    public init(firstOffset: Int64, lastOffset: Int64, logAppendTime: Int64, logStartOffset: Int64) {
+    public init(firstOffset: Int64, lastOffset: Int64, logAppendTime: Int64, logStartOffset: Int64, isDuplicate: Bool = false) {
         self.firstOffset = firstOffset
         self.lastOffset = lastOffset
         self.logAppendTime = logAppendTime
         self.logStartOffset = logStartOffset
+        self.isDuplicate = isDuplicate
     }
 
     /// The log end offset right after this append; pass it to `PartitionLog.waitForDurable(upTo:)`.

@@ -31,6 +31,9 @@ public struct LogConfig: Sendable, Hashable {
     /// `file.delete.delay.ms` (`log.segment.delete.delay.ms`): how long a deleted segment stays as
     /// `.deleted` on disk before it is unlinked (readers that still hold it keep it longer).
     public var fileDeleteDelayMs: Int64 = 60_000
+    /// `producer.id.expiration.ms` (broker-level only): an idempotent producer's state is dropped once
+    /// its last batch is this old (checked at snapshots, on load and by `LogManager.runRetention`).
+    public var producerIdExpirationMs: Int64 = 86_400_000
     /// Not a Kafka setting: every append returns only once its bytes are fsynced. Concurrent appends
     /// share fsyncs (group commit), so one fsync covers all appends made while the previous one ran.
     public var syncOnAppend: Bool = false
@@ -54,6 +57,9 @@ public struct LogConfig: Sendable, Hashable {
         }
         guard flushMessages > 0 && flushMs >= 0 && fileDeleteDelayMs >= 0 else {
             throw StorageError(.invalidArgument, "flush.messages must be positive and flush.ms, file.delete.delay.ms not negative")
+        }
+        guard producerIdExpirationMs >= 0 else {
+            throw StorageError(.invalidArgument, "producer.id.expiration.ms must not be negative, not \(producerIdExpirationMs)")
         }
         guard messageTimestampType != .noTimestampType else {
             throw StorageError(.invalidArgument, "message.timestamp.type must be CreateTime or LogAppendTime")

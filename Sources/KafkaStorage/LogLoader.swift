@@ -19,6 +19,8 @@ import Logging
 /// 4. The leader epoch cache is read from `leader-epoch-checkpoint` (rebuilt from the batch headers
 ///    if missing or unreadable), extended with the epochs of scanned batches, and trimmed to
 ///    [log start, log end).
+/// 5. The idempotent producers' state is loaded from the latest usable `<offset>.snapshot` and the
+///    batches after it (`ProducerStateManager.reload`).
 ///
 /// Every truncation, rebuild and deletion is logged with the file and offset.
 struct LogLoader {
@@ -36,6 +38,7 @@ struct LogLoader {
         var logStartOffset: Int64
         var recoveryPoint: Int64
         var epochCache: LeaderEpochCache
+        var producerState: ProducerStateManager
     }
 
     func load() throws(StorageError) -> Loaded {
@@ -77,7 +80,13 @@ struct LogLoader {
         if rebuildEpochs || epochs != before {
             try epochFile.write(epochs.entries)
         }
-        return Loaded(segments: segments, logStartOffset: logStartOffset, recoveryPoint: recoveryPoint, epochCache: epochs)
+
+        var producers = ProducerStateManager(
+            directory: directory, topicPartition: topicPartition, expirationMs: config.producerIdExpirationMs, logger: logger)
+        try producers.reload(segments: segments, logStartOffset: logStartOffset, logEndOffset: logEndOffset, now: now)
+        return Loaded(
+            segments: segments, logStartOffset: logStartOffset, recoveryPoint: recoveryPoint, epochCache: epochs,
+            producerState: producers)
     }
 
     /// Recovery adds epochs only above the latest known one (as Kafka's `LogSegment.recover`), so

@@ -187,7 +187,7 @@ public final class LogManager: Sendable {
     // MARK: Background work (called periodically by the broker, on a thread pool)
 
     /// Runs retention on every log (`PartitionLog.deleteOldSegments`; Kafka runs it every
-    /// `log.retention.check.interval.ms`). A failing log is logged and skipped. Returns the number
+    /// `log.retention.check.interval.ms`) and forgets idle producers (`removeExpiredProducers`). A failing log is logged and skipped. Returns the number
     /// of segments deleted. Blocks.
     @discardableResult
     public func runRetention(now: Int64? = nil) -> Int {
@@ -196,6 +196,7 @@ public final class LogManager: Sendable {
         for (topicPartition, log) in allLogs.sorted(by: { $0.key < $1.key }) {
             do {
                 deleted += try log.deleteOldSegments(now: now)
+                log.removeExpiredProducers(now: now)
             } catch {
                 logger.error("Retention failed for \(topicPartition): \(error)")
             }
@@ -217,7 +218,8 @@ public final class LogManager: Sendable {
     }
 
     /// Writes the recovery points, log start offsets and high watermarks of every log to each log
-    /// directory's checkpoint files (Kafka writes them every 60 s and at shutdown). Blocks (fsync).
+    /// directory's checkpoint files (Kafka writes them every 60 s and at shutdown), then deletes
+    /// producer snapshots older than needed. Blocks (fsync).
     public func writeCheckpoints() throws(StorageError) {
         let (logs, directories) = state.withLock { ($0.logs, $0.logDirectoryOf) }
         var firstError: StorageError?
@@ -241,6 +243,16 @@ public final class LogManager: Sendable {
                     logger.error("Cannot write \(logDirectory)/\(name): \(error)")
                     firstError = firstError ?? error
                 }
+            }
+        }
+        // With the recovery points on disk, older producer snapshots are no longer needed.
+        for (topicPartition, log) in logs {
+            do {
+                try log.deleteOldProducerSnapshots()
+            } catch where error.code == .logClosed {
+                continue
+            } catch {
+                logger.error("Cannot delete old producer snapshots of \(topicPartition): \(error)")
             }
         }
         if let firstError { throw firstError }

@@ -307,9 +307,14 @@ final class LogSegment {
         return nil
     }
 
-    /// Calls `body` with each batch header in order. Blocks (one pread per batch).
-    func forEachBatchHeader(_ body: (RecordBatchHeader) -> Void) throws(StorageError) {
+    /// Calls `body` with each batch header in order, starting at the batch that contains `offset`
+    /// (the first batch by default). Blocks (one pread per batch).
+    func forEachBatchHeader(from offset: Int64? = nil, _ body: (RecordBatchHeader) -> Void) throws(StorageError) {
         var position = 0
+        if let offset {
+            guard let (start, _) = try findBatch(containing: offset) else { return }
+            position = start
+        }
         while position < size {
             let header = try readHeader(at: position, end: size)
             body(header)

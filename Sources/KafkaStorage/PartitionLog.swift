@@ -8,8 +8,9 @@ import NIOCore
 /// segments (`LogSegment`), the leader epoch cache, and the offsets that bound it — log start, log
 /// end, high watermark and recovery point.
 ///
-/// On disk: the segments' `<base>.log`, `<base>.index`, `<base>.timeindex` and the
-/// `leader-epoch-checkpoint` file. Opening the directory runs `LogLoader`, which recovers from a
+/// On disk: the segments' `<base>.log`, `<base>.index`, `<base>.timeindex`, the
+/// `leader-epoch-checkpoint` file and the idempotent producers' `<offset>.snapshot` files (see
+/// `ProducerStateManager`). Opening the directory runs `LogLoader`, which recovers from a
 /// crash (see there). The recovery point, log start and high watermark live in the log
 /// directory's checkpoint files, written by `LogManager`.
 ///
@@ -43,6 +44,8 @@ public final class PartitionLog: @unchecked Sendable {
         var recoveryPoint: Int64
         var lastFlushMs: Int64
         var epochs: LeaderEpochCache
+        /// Idempotent producers' epochs and last batches, and their snapshot files.
+        var producers: ProducerStateManager
         /// Deleted segments waiting out `file.delete.delay.ms` before being released (and unlinked).
         var pendingDeletions: [(deadline: Int64, segment: LogSegment)] = []
         /// True while one thread runs a group-commit fsync; others wait on the condition.
@@ -115,7 +118,8 @@ public final class PartitionLog: @unchecked Sendable {
         let state = State(
             config: config, segments: loaded.segments, logStartOffset: loaded.logStartOffset,
             highWatermark: min(max(highWatermark, loaded.logStartOffset), logEndOffset),
-            recoveryPoint: loaded.recoveryPoint, lastFlushMs: now, epochs: loaded.epochCache, directoryDirty: created)
+            recoveryPoint: loaded.recoveryPoint, lastFlushMs: now, epochs: loaded.epochCache, producers: loaded.producerState,
+            directoryDirty: created)
         logger.info(
             "Loaded log \(topicPartition) from \(directory): \(loaded.segments.count) segments, log start \(loaded.logStartOffset), log end \(logEndOffset)")
         return PartitionLog(topicPartition: topicPartition, directory: directory, clock: clock, logger: logger, state: state)
@@ -188,7 +192,10 @@ public final class PartitionLog: @unchecked Sendable {
     /// Blocks: no.
     public func updateConfig(_ config: LogConfig) throws(StorageError) {
         try config.validate()
-        withState { $0.config = config }
+        withState { state in
+            state.config = config
+            state.producers.expirationMs = config.producerIdExpirationMs
+        }
     }
 
     // MARK: Appending
@@ -201,6 +208,11 @@ public final class PartitionLog: @unchecked Sendable {
     /// `syncOnAppend` returns only once the batch is fsynced. Blocks (pwrite; fsync when flushing).
     /// The batch is consumed: when the caller hands over its only reference, the header is
     /// rewritten in the caller's buffer without a copy.
+    ///
+    /// A batch with a producer id is checked against the producer's state (`ProducerStateManager`):
+    /// a retry of one of its last 5 batches appends nothing and answers the original offsets with
+    /// `isDuplicate` set; a fenced epoch throws `.invalidProducerEpoch` and a sequence that does not
+    /// follow `.outOfOrderSequence`, with nothing appended.
     public func appendAsLeader(_ batch: consuming RecordBatch, leaderEpoch: Int32) throws(StorageError) -> LogAppendInfo {
         var batch = consume batch
         let info = try withState { state throws(StorageError) -> LogAppendInfo in
@@ -213,7 +225,15 @@ public final class PartitionLog: @unchecked Sendable {
             }
             batch.assignOffsets(baseOffset: state.logEndOffset, partitionLeaderEpoch: leaderEpoch)
             try checkBatch(batch.header, state)
+            if let original = try state.producers.checkLeaderAppend(batch.header) {
+                logger.debug(
+                    "Duplicate batch of producer \(batch.header.producerId) for \(topicPartition): already at offsets \(original.firstOffset)...\(original.lastOffset)")
+                return LogAppendInfo(
+                    firstOffset: original.firstOffset, lastOffset: original.lastOffset, logAppendTime: original.maxTimestamp,
+                    logStartOffset: state.logStartOffset, isDuplicate: true)
+            }
             try append(batch, to: &state, now: now)
+            state.producers.update(batch.header)
             try updateEpochs(&state) { $0.assign(epoch: leaderEpoch, startOffset: batch.header.baseOffset) }
             return LogAppendInfo(
                 firstOffset: batch.header.baseOffset, lastOffset: batch.header.lastOffset, logAppendTime: appendTime,
@@ -224,7 +244,7 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Appends a follower's batches as they came from the leader, keeping their offsets and epochs.
-    /// Each batch's CRC is checked, and its offsets must be at or above the log end and increase;
+    /// Producer state follows the batches without validation. Each batch's CRC is checked, and its offsets must be at or above the log end and increase;
     /// nothing is written unless all batches pass. Returns nil for no batches. Blocks like
     /// `appendAsLeader`.
     public func appendAsFollower(_ batches: [RecordBatch]) throws(StorageError) -> LogAppendInfo? {
@@ -247,6 +267,7 @@ public final class PartitionLog: @unchecked Sendable {
             let now = clock.milliseconds()
             for batch in batches {
                 try append(batch, to: &state, now: now)
+                state.producers.update(batch.header)
                 try updateEpochs(&state) { $0.assign(epoch: batch.header.partitionLeaderEpoch, startOffset: batch.header.baseOffset) }
             }
             return LogAppendInfo(
@@ -293,12 +314,37 @@ public final class PartitionLog: @unchecked Sendable {
                 try old.onBecomeInactive()
             }
             state.segments.append(try LogSegment.create(directory: directory, baseOffset: baseOffset, config: state.config, now: now))
+            // Nothing lies between the log end and the new base: the state as of the log end is the state at it.
+            try state.producers.takeSnapshot(at: baseOffset, now: now)
+            try state.producers.deleteSnapshots(below: minSnapshotOffsetToRetain(state))
         } catch {
             throw fail(&state, error)
         }
         state.logStartOffset = max(state.logStartOffset, state.segments[0].baseOffset)
         state.directoryDirty = true
         logger.info("Rolled a new segment for \(topicPartition) at offset \(baseOffset): \(reason)")
+    }
+
+    /// The oldest producer snapshot worth keeping (Kafka's `minSnapshotsOffsetToRetain`): the base of
+    /// the segment before the active one, or of the segment below the recovery point if lower, so a
+    /// crash that loses unflushed data still finds a snapshot at or below the recovered log end.
+    private func minSnapshotOffsetToRetain(_ state: State) -> Int64 {
+        let previous = state.segments[max(0, state.segments.count - 2)].baseOffset
+        let belowRecovery = state.segments.last { $0.baseOffset < state.recoveryPoint }?.baseOffset ?? state.recoveryPoint
+        return min(previous, belowRecovery, state.logEndOffset)
+    }
+
+    /// Deletes producer snapshots that are no longer needed (Kafka does this after writing the
+    /// recovery point checkpoint). Blocks (unlinks).
+    func deleteOldProducerSnapshots() throws(StorageError) {
+        try withState { state throws(StorageError) in
+            try checkUsable(state)
+            do throws(StorageError) {
+                try state.producers.deleteSnapshots(below: minSnapshotOffsetToRetain(state))
+            } catch {
+                throw fail(&state, error)
+            }
+        }
     }
 
     /// Forces a new segment at the log end (if the active one is not empty). Blocks.
@@ -577,6 +623,12 @@ public final class PartitionLog: @unchecked Sendable {
         state.highWatermark = max(state.highWatermark, offset)
         state.recoveryPoint = max(state.recoveryPoint, state.segments[0].baseOffset)
         try updateEpochs(&state) { $0.truncateFromStart(startOffset: offset) }
+        // Producers stay known (as in Kafka); only their snapshots below the new start go.
+        do throws(StorageError) {
+            try state.producers.deleteSnapshots(below: offset)
+        } catch {
+            throw fail(&state, error)
+        }
     }
 
     /// DeleteRecords: moves the log start offset up to `offset`, which must not exceed the high
@@ -605,7 +657,8 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Removes every record at or above `offset` (a follower after a leader change): later segments
     /// are deleted, the segment holding `offset` is cut before the batch that contains it and its
-    /// indexes are rebuilt, the epoch cache loses entries from the new end on, and the high
+    /// indexes are rebuilt, the epoch cache loses entries from the new end on, producer snapshots
+    /// above the new end are deleted and the producer state is rebuilt for it, and the high
     /// watermark and recovery point come down to the new log end. An offset below the log start
     /// empties the log to start there (`truncateFully`). Returns whether anything was removed.
     /// Blocks.
@@ -632,6 +685,9 @@ public final class PartitionLog: @unchecked Sendable {
                     state.pendingDeletions.append((now + state.config.fileDeleteDelayMs, segment))
                 }
                 removedBytes = try state.activeSegment.truncate(to: offset)
+                try state.producers.truncateAndReload(
+                    segments: state.segments, logStartOffset: min(state.logStartOffset, state.logEndOffset),
+                    logEndOffset: state.logEndOffset, now: now)
             } catch {
                 throw fail(&state, error)
             }
@@ -650,7 +706,7 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Deletes every segment and starts an empty log at `offset` (a follower whose log end is below
-    /// the leader's log start). The epoch cache is cleared. Blocks.
+    /// the leader's log start). The epoch cache and producer state are cleared. Blocks.
     public func truncateFully(startingAt offset: Int64) throws(StorageError) {
         try withState { state throws(StorageError) in
             try checkUsable(state)
@@ -670,6 +726,7 @@ public final class PartitionLog: @unchecked Sendable {
                 state.pendingDeletions.append((now + state.config.fileDeleteDelayMs, segment))
             }
             state.segments = [try LogSegment.create(directory: directory, baseOffset: offset, config: state.config, now: now)]
+            try state.producers.truncateFully()
         } catch {
             throw fail(&state, error)
         }
@@ -698,9 +755,32 @@ public final class PartitionLog: @unchecked Sendable {
         withState { $0.epochs.endOffset(for: epoch, logEndOffset: $0.logEndOffset) }
     }
 
+    // MARK: Idempotent producers
+
+    /// The state of one producer id on this partition, nil if unknown (never seen, expired or
+    /// truncated away). Blocks: no.
+    public func producerState(for producerId: Int64) -> ProducerStateEntry? {
+        withState { $0.producers.producers[producerId] }
+    }
+
+    /// Every known producer (DescribeProducers). Blocks: no.
+    public var activeProducers: [Int64: ProducerStateEntry] { withState { $0.producers.producers } }
+
+    /// Offsets of the producer snapshot files, ascending. Blocks: no.
+    public var producerSnapshotOffsets: [Int64] { withState { $0.producers.snapshotOffsets } }
+
+    /// Forgets producers idle for `producer.id.expiration.ms` (by their last batch's timestamp);
+    /// `LogManager.runRetention` calls it. Returns how many went. Blocks: no.
+    @discardableResult
+    public func removeExpiredProducers(now: Int64? = nil) -> Int {
+        let now = now ?? clock.milliseconds()
+        return withState { $0.producers.removeExpired(now: now) }
+    }
+
     // MARK: Closing
 
-    /// Flushes everything, writes the active segment's final time index entry, and closes the log:
+    /// Flushes everything, writes the active segment's final time index entry and a producer
+    /// snapshot at the log end, and closes the log:
     /// later calls throw `.logClosed` (the offsets stay readable). Files stay open while readers
     /// hold them. Blocks (fsync).
     public func close() throws(StorageError) {
@@ -717,6 +797,8 @@ public final class PartitionLog: @unchecked Sendable {
         try withState { state throws(StorageError) in
             do throws(StorageError) {
                 for file in state.activeSegment.filesToSync(includeIndexes: true) { try file.sync() }
+                try state.producers.takeSnapshot(at: state.logEndOffset, now: clock.milliseconds())
+                try syncDirectory(directory)
             } catch {
                 throw fail(&state, error)
             }

@@ -14,8 +14,14 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         case corruptRecord
         /// An offset or time index that cannot be trusted; recovery rebuilds it.
         case corruptIndex
-        /// A checkpoint file that cannot be parsed; callers treat it as absent.
+        /// A checkpoint file or producer state snapshot that cannot be parsed; callers treat it as
+        /// absent (a snapshot is deleted).
         case corruptCheckpoint
+        /// An idempotent producer's batch whose sequence does not follow its last one, or a new
+        /// producer epoch not starting at sequence 0 (OUT_OF_ORDER_SEQUENCE_NUMBER).
+        case outOfOrderSequence
+        /// A batch from a producer epoch older than the last one seen (INVALID_PRODUCER_EPOCH).
+        case invalidProducerEpoch
         /// A system call failed; `errno` holds the reason.
         case io
         /// A bad argument: topic name, configuration value, offset beyond the high watermark, ...
@@ -41,6 +47,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         case .offsetOutOfRange: .offsetOutOfRange
         case .corruptRecord: .corruptMessage
         case .recordTooLarge: .recordListTooLarge
+        case .outOfOrderSequence: .outOfOrderSequenceNumber
+        case .invalidProducerEpoch: .invalidProducerEpoch
         case .invalidArgument, .invalidAppendOffset: KafkaErrorCode(rawValue: 42)  // INVALID_REQUEST
         // KAFKA_STORAGE_ERROR: the client retries against a new leader.
         case .corruptIndex, .corruptCheckpoint, .io, .logClosed: KafkaErrorCode(rawValue: 56)
