@@ -49,7 +49,7 @@ let libraryTargets: [Target] = [
     .target(
         name: "KafkaBroker",
         dependencies: [
-            "KafkaProtocol", "KafkaRecords", "KafkaStorage", "KafkaCoordination", "KafkaConfig", "KafkaClient",
+            "KafkaProtocol", "KafkaRecords", "KafkaStorage", "KafkaCoordination", "KafkaClient",
             "KafkaModel", "ZooKeeperClient", nioCore, nioPosix, logging,
         ]
     ),

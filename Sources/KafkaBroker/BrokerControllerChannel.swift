@@ -1,0 +1,62 @@
+import KafkaCoordination
+import KafkaModel
+import Logging
+
+/// Carries the controller's decisions to the brokers: to this broker directly, to the others as
+/// Kafka's inter-broker requests (LeaderAndIsr, UpdateMetadata, StopReplica) over their listeners.
+struct BrokerControllerChannel: ControllerChannel {
+    unowned let local: KafkaServer
+    let logger: Logger
+
+    init(local: KafkaServer, logger: Logger) {
+        self.local = local
+        self.logger = logger
+    }
+
+    func send(_ requests: [ControllerRequest]) async {
+        for request in requests {
+            if request.broker == local.brokerID {
+                _ = await local.handleControllerRequest(request)
+            } else {
+                await local.sendToBroker(request)
+            }
+        }
+    }
+}
+
+extension KafkaServer {
+    /// Applies a controller decision addressed to this broker; refuses those from a deposed
+    /// controller (an older controller epoch) or meant for an earlier incarnation of this broker.
+    func handleControllerRequest(_ request: ControllerRequest) async -> KafkaErrorCode {
+        switch request {
+        case .leaderAndIsr(_, let brokerEpoch, let controllerEpoch, _, let partitions):
+            guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
+            guard replicas.acceptControllerEpoch(controllerEpoch) else { return .staleControllerEpoch }
+            _ = await replicas.becomeLeaderOrFollower(partitions)
+            return .none
+        case .updateMetadata(_, let brokerEpoch, let controllerEpoch, let controllerID, let liveBrokers, let partitions):
+            guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
+            guard replicas.acceptControllerEpoch(controllerEpoch) else { return .staleControllerEpoch }
+            metadata.update(controllerID: controllerID, liveBrokers: liveBrokers, partitions: partitions)
+            return .none
+        case .stopReplica(_, let brokerEpoch, let controllerEpoch, _, let partitions, let delete):
+            guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
+            guard replicas.acceptControllerEpoch(controllerEpoch) else { return .staleControllerEpoch }
+            await replicas.stopReplicas(partitions, delete: delete)
+            if delete { metadata.removeTopics(Set(partitions.map(\.topic))) }
+            return .none
+        }
+    }
+
+    /// A request carrying broker epoch -1 comes from a controller that does not know it; otherwise
+    /// it must not be older than this broker's registration (KIP-380).
+    private func acceptsBrokerEpoch(_ epoch: Int64) -> Bool {
+        guard epoch >= 0, let current = coordinator?.registration.brokerEpoch, current > 0 else { return true }
+        return epoch >= current
+    }
+
+    /// Sends a controller decision to another broker. Inter-broker requests come with replication.
+    func sendToBroker(_ request: ControllerRequest) async {
+        logger.debug("no inter-broker channel yet; broker \(request.broker) learns from ZooKeeper only")
+    }
+}

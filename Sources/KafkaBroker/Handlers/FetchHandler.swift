@@ -1,0 +1,119 @@
+import Logging
+import KafkaModel
+import KafkaProtocol
+import NIOCore
+
+extension KafkaServer {
+    /// Fetch for consumers: every requested partition is in the answer (the Java client drops a
+    /// response that omits one), reads stop at the high watermark, `max.bytes` bounds the whole
+    /// answer and `partition_max_bytes` each partition, except that the first batch found comes whole
+    /// (KIP-74). With less than `min.bytes` available it waits up to `max.wait.ms`, woken by appends
+    /// rather than polling. Fetch sessions are not kept: the answer's session id is 0.
+    func fetch(_ request: FetchRequest, _ context: RequestContext) async -> FetchResponse {
+        let requested = request.topics.flatMap { topic in
+            topic.partitions.map { (TopicPartition(topic: topic.topic, partition: $0.partition), $0) }
+        }
+        let deadline = ContinuousClock.now + .milliseconds(max(Int64(request.maxWaitMs), 0))
+        let maxBytes = context.version >= 3 ? Int(max(request.maxBytes, 0)) : Int.max
+        while true {
+            let seen = replicas.arrival.generations(of: requested.map(\.0))
+            var total = 0
+            var failed = false
+            var reads: [(TopicPartition, PartitionRead)] = []
+            for (tp, partition) in requested {
+                guard metadata.partition(tp) != nil || replicas.partition(tp) != nil else {
+                    reads.append((tp, PartitionRead(error: .unknownTopicOrPartition)))
+                    failed = true
+                    continue
+                }
+                let budget = min(Int(max(partition.partitionMaxBytes, 0)), max(maxBytes - total, 0))
+                let read = await replicas.readForConsumer(
+                    tp, offset: partition.fetchOffset, maxBytes: budget, minOneMessage: total == 0,
+                    currentLeaderEpoch: partition.currentLeaderEpoch)
+                if read.error != .none { failed = true }
+                total += read.records.readableBytes
+                reads.append((tp, read))
+            }
+            let left = deadline - ContinuousClock.now
+            if failed || total >= Int(request.minBytes) || left <= .zero || isShutDown {
+                return fetchResponse(reads)
+            }
+            await replicas.arrival.wait(since: seen, timeout: left)
+        }
+    }
+
+    private func fetchResponse(_ reads: [(TopicPartition, PartitionRead)]) -> FetchResponse {
+        var topics: [FetchResponse.FetchableTopicResponse] = []
+        for (tp, read) in reads {
+            let data = FetchResponse.PartitionData(
+                partitionIndex: tp.partition, errorCode: read.error.rawValue, highWatermark: read.highWatermark,
+                lastStableOffset: read.highWatermark, logStartOffset: read.logStartOffset, abortedTransactions: nil,
+                preferredReadReplica: -1, records: read.records)
+            if let last = topics.indices.last, topics[last].topic == tp.topic {
+                topics[last].partitions.append(data)
+            } else {
+                topics.append(FetchResponse.FetchableTopicResponse(topic: tp.topic, partitions: [data]))
+            }
+        }
+        return FetchResponse(errorCode: 0, sessionId: 0, responses: topics)
+    }
+
+    /// ListOffsets: earliest (-2), latest (-1) or the first offset at a timestamp, per partition.
+    func listOffsets(_ request: ListOffsetsRequest, _ context: RequestContext) async -> ListOffsetsResponse {
+        var topics: [ListOffsetsResponse.ListOffsetsTopicResponse] = []
+        for topic in request.topics {
+            var partitions: [ListOffsetsResponse.ListOffsetsPartitionResponse] = []
+            for partition in topic.partitions {
+                let tp = TopicPartition(topic: topic.name, partition: partition.partitionIndex)
+                guard metadata.partition(tp) != nil else {
+                    partitions.append(.init(partitionIndex: tp.partition, errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue))
+                    continue
+                }
+                let (error, offset, timestamp, epoch) = await replicas.listOffset(
+                    tp, timestamp: partition.timestamp, currentLeaderEpoch: partition.currentLeaderEpoch)
+                var answer = ListOffsetsResponse.ListOffsetsPartitionResponse(
+                    partitionIndex: tp.partition, errorCode: error.rawValue, timestamp: timestamp, offset: offset, leaderEpoch: epoch)
+                if context.version == 0 {
+                    answer.oldStyleOffsets = error == .none && offset >= 0 && partition.maxNumOffsets > 0 ? [offset] : []
+                }
+                partitions.append(answer)
+            }
+            topics.append(.init(name: topic.name, partitions: partitions))
+        }
+        return ListOffsetsResponse(topics: topics)
+    }
+
+    /// DeleteRecords: moves each partition's log start forward.
+    func deleteRecords(_ request: DeleteRecordsRequest) async -> DeleteRecordsResponse {
+        var topics: [DeleteRecordsResponse.DeleteRecordsTopicResult] = []
+        for topic in request.topics {
+            var partitions: [DeleteRecordsResponse.DeleteRecordsPartitionResult] = []
+            for partition in topic.partitions {
+                let tp = TopicPartition(topic: topic.name, partition: partition.partitionIndex)
+                guard metadata.partition(tp) != nil else {
+                    partitions.append(.init(partitionIndex: tp.partition, lowWatermark: -1, errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue))
+                    continue
+                }
+                let (error, low) = await replicas.deleteRecords(tp, before: partition.offset)
+                partitions.append(.init(partitionIndex: tp.partition, lowWatermark: low, errorCode: error.rawValue))
+            }
+            topics.append(.init(name: topic.name, partitions: partitions))
+        }
+        return DeleteRecordsResponse(topics: topics)
+    }
+
+    /// InitProducerId for the idempotent producer: a fresh producer id with epoch 0. Transactions are
+    /// not offered.
+    func initProducerId(_ request: InitProducerIdRequest) async -> InitProducerIdResponse {
+        if request.transactionalId != nil {
+            return InitProducerIdResponse(errorCode: KafkaErrorCode.transactionalIdAuthorizationFailed.rawValue, producerId: -1, producerEpoch: -1)
+        }
+        do {
+            let id = try await producerIds.nextProducerId()
+            return InitProducerIdResponse(errorCode: 0, producerId: id, producerEpoch: 0)
+        } catch {
+            logger.error("cannot allocate a producer id: \(error)")
+            return InitProducerIdResponse(errorCode: KafkaErrorCode.coordinatorNotAvailable.rawValue, producerId: -1, producerEpoch: -1)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import KafkaCoordination
+import KafkaModel
+import KafkaStorage
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import ZooKeeperClient
+
+/// A running broker: storage recovered, registered in ZooKeeper, racing for controller, and serving
+/// Kafka's protocol on its listeners. `start` returns once it serves; `shutdown` stops it cleanly
+/// (the storage's clean-shutdown marker is written, so the next start skips recovery).
+public final class KafkaServer: Sendable {
+    let settings: BrokerSettings
+    let brokerID: Int32
+    let logger: Logger
+    let zk: KafkaZkClient
+    let metadata: MetadataCache
+    let replicas: ReplicaManager
+    let logManager: LogManager
+    let producerIds: ProducerIdManager
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let servers = Mutex<[SocketServer]>([])
+    private let coordinatorBox = Mutex<BrokerCoordinator?>(nil)
+    let background = Mutex<[Task<Void, Never>]>([])
+    private let stopped = Mutex(false)
+
+    /// The ports the listeners bound, in `listeners` order.
+    public var boundPorts: [Int] { servers.withLock { $0.map(\.port) } }
+    var coordinator: BrokerCoordinator? { coordinatorBox.withLock { $0 } }
+
+    public static func start(settings: BrokerSettings, logger: Logger) async throws -> KafkaServer {
+        let threadPool = NIOThreadPool(numberOfThreads: 4)
+        threadPool.start()
+        let io = BlockingIO(pool: threadPool)
+        var logger = logger
+        let zk = try await settings.zooKeeper.connect(logger: logger)
+        let brokerID = settings.brokerID >= 0 ? settings.brokerID : try await zk.generateBrokerID()
+        logger[metadataKey: "broker.id"] = "\(brokerID)"
+
+        // Storage first: recovery after an unclean stop happens here, before any client is served.
+        let storageLogger = logger
+        let logManager = try await io.run {
+            try LogManager(logDirectories: settings.logDirs, defaultConfig: settings.logConfig, logger: storageLogger)
+        }
+        let metadata = MetadataCache()
+        let resolve = settings.resolveTopicConfig
+        let defaults = (settings.logConfig, settings.partitionSettings)
+        let loader: ReplicaManager.TopicSettingsLoader = { [zk, storageLogger] topic in
+            do {
+                return try resolve(try await zk.getTopicConfig(topic))
+            } catch {
+                storageLogger.warning("topic \(topic) has a config the broker cannot apply (\(error)); using the broker defaults")
+                return defaults
+            }
+        }
+        let replicas = ReplicaManager(localBroker: brokerID, logManager: logManager, io: io, loadSettings: loader, logger: logger)
+        let server = KafkaServer(
+            settings: settings, brokerID: brokerID, logger: logger, zk: zk, metadata: metadata, replicas: replicas,
+            logManager: logManager, producerIds: ProducerIdManager(brokerID: brokerID, zk: zk),
+            group: MultiThreadedEventLoopGroup(numberOfThreads: 1), threadPool: threadPool)
+        do {
+            try await server.startListening()
+            try await server.register()
+            server.startBackgroundWork()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        logger.info("started, serving on ports \(server.boundPorts)")
+        return server
+    }
+
+    private init(
+        settings: BrokerSettings, brokerID: Int32, logger: Logger, zk: KafkaZkClient, metadata: MetadataCache,
+        replicas: ReplicaManager, logManager: LogManager, producerIds: ProducerIdManager,
+        group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool
+    ) {
+        self.settings = settings
+        self.brokerID = brokerID
+        self.logger = logger
+        self.zk = zk
+        self.metadata = metadata
+        self.replicas = replicas
+        self.logManager = logManager
+        self.producerIds = producerIds
+        self.group = group
+        self.threadPool = threadPool
+    }
+
+    private func startListening() async throws {
+        for listener in settings.listeners {
+            let host = listener.host.isEmpty ? "0.0.0.0" : listener.host
+            let server = try await SocketServer.bind(
+                host: host, port: listener.port, group: group, maxFrameSize: settings.maxRequestSize, logger: logger
+            ) { [weak self] frame, connection, turn in
+                guard let self else { return .close(reason: "broker shutting down") }
+                return await self.process(frame, connection: connection, turn: turn)
+            }
+            servers.withLock { $0.append(server) }
+        }
+    }
+
+    /// The endpoints written to `/brokers/ids/<id>`: the advertised listeners (or the listeners),
+    /// with the ports actually bound where the configuration said 0.
+    func advertisedEndpoints() -> [BrokerEndpoint] {
+        let bound = boundPorts
+        let listeners = settings.advertisedListeners.isEmpty ? settings.listeners : settings.advertisedListeners
+        return listeners.map { listener in
+            var port = listener.port
+            if port == 0, let index = settings.listeners.firstIndex(where: { $0.name == listener.name }), index < bound.count {
+                port = bound[index]
+            }
+            let host = listener.host.isEmpty || listener.host == "0.0.0.0" ? Self.defaultHostName() : listener.host
+            return BrokerEndpoint(listenerName: listener.name, host: host, port: Int32(port))
+        }
+    }
+
+    private static func defaultHostName() -> String { ProcessInfo.processInfo.hostName }
+
+    private func register() async throws {
+        let info = BrokerInfo(
+            id: brokerID, endpoints: advertisedEndpoints(), rack: settings.rack,
+            timestamp: Int64(Date().timeIntervalSince1970 * 1000))
+        var controllerSettings = Controller.Settings()
+        controllerSettings.uncleanLeaderElection = settings.uncleanLeaderElection
+        controllerSettings.deleteTopicEnable = settings.deleteTopicEnable
+        let channel = BrokerControllerChannel(local: self, logger: logger)
+        let coordinator = try await BrokerCoordinator.start(
+            info: info, zk: zk, sessionTimeout: .milliseconds(settings.zooKeeper.sessionTimeoutMs), channel: channel,
+            settings: controllerSettings, logger: logger)
+        coordinatorBox.withLock { $0 = coordinator }
+    }
+
+    /// Stops serving, resigns, closes the ZooKeeper session and the logs. Safe to call twice.
+    public func shutdown() async {
+        guard stopped.withLock({ let was = $0; $0 = true; return !was }) else { return }
+        logger.info("shutting down")
+        for task in background.withLock({ $0 }) { task.cancel() }
+        for server in servers.withLock({ $0 }) { await server.close() }
+        if let coordinator { await coordinator.shutdown() }
+        await zk.zooKeeper.close()
+        let logManager = self.logManager
+        do {
+            try await BlockingIO(pool: threadPool).run { try logManager.shutdown() }
+        } catch {
+            logger.error("closing the logs failed: \(error)")
+        }
+        try? await group.shutdownGracefully()
+        try? await threadPool.shutdownGracefully()
+        logger.info("shut down")
+    }
+
+    var isShutDown: Bool { stopped.withLock { $0 } }
+}

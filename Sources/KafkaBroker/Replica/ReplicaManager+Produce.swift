@@ -1,0 +1,107 @@
+import KafkaCompression
+import KafkaModel
+import KafkaRecords
+import KafkaStorage
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outcome of producing one batch to one partition.
+struct ProduceResult: Sendable {
+    var error: KafkaErrorCode = .none
+    var message: String? = nil
+    var baseOffset: Int64 = -1
+    var logAppendTime: Int64 = -1
+    var logStartOffset: Int64 = -1
+    /// The offset acks=all waits for the ISR to reach.
+    var nextOffset: Int64 = -1
+
+    static func failed(_ error: KafkaErrorCode, _ message: String? = nil) -> ProduceResult {
+        ProduceResult(error: error, message: message)
+    }
+}
+
+extension ReplicaManager {
+    /// Validates and appends the one batch a Produce request carries for `tp` (v3+: exactly one
+    /// magic-v2 batch), as the partition's leader. Nothing of a batch that fails a check reaches the
+    /// log. With acks=-1 the caller then waits for the ISR (`waitForReplication`).
+    func appendToLeader(_ tp: TopicPartition, records: ByteBuffer?, acks: Int16, produceVersion: Int16) async -> ProduceResult {
+        guard let partition = partition(tp), partition.isLeader else {
+            return .failed(.notLeaderOrFollower)
+        }
+        let settings = partition.settings
+        guard let records, records.readableBytes > 0 else {
+            return .failed(.invalidRecord, "the produce request carries no records for \(tp)")
+        }
+        let batch: RecordBatch
+        do {
+            let (batches, partial) = try RecordBatch.split(records)
+            guard partial == 0 else { return .failed(.corruptMessage, "the records end in a partial batch of \(partial) bytes") }
+            guard batches.count == 1, let only = batches.first else {
+                return .failed(.invalidRecord, "a produce request must carry exactly one record batch per partition, not \(batches.count)")
+            }
+            batch = only
+        } catch {
+            return .failed(error.code, error.message)
+        }
+        if batch.header.compressionCodec == .zstd && produceVersion < 7 {
+            return .failed(.unsupportedCompressionType, "zstd needs Produce v7 or later")
+        }
+        let state = partition.snapshot
+        if acks == -1 && state.isr.count < settings.minInsyncReplicas {
+            return .failed(.notEnoughReplicas, "the ISR \(state.isr) is smaller than min.insync.replicas \(settings.minInsyncReplicas)")
+        }
+        var rules = RecordBatchValidator()
+        rules.maxMessageBytes = settings.maxMessageBytes
+        rules.requiresKeys = settings.compacted
+        rules.timestampType = settings.timestampType
+        rules.maxTimestampDifferenceMs = settings.maxTimestampDifferenceMs
+        let validator = rules
+        let received = batch
+        let log = partition.log
+        let epoch = state.leaderEpoch
+        do {
+            let info = try await io.run { () throws -> LogAppendInfo in
+                var batch = received
+                _ = try validator.validate(&batch, now: Self.nowMs())
+                return try log.appendAsLeader(batch, leaderEpoch: epoch)
+            }
+            partition.maybeAdvanceHighWatermark()
+            arrival.notify(tp)
+            return ProduceResult(
+                baseOffset: info.firstOffset, logAppendTime: info.logAppendTime, logStartOffset: info.logStartOffset,
+                nextOffset: info.nextOffset)
+        } catch let error as RecordError {
+            return .failed(error.code, error.message)
+        } catch let error as StorageError {
+            return .failed(error.kafkaErrorCode, "\(error)")
+        } catch {
+            return .failed(.unknownServerError, "\(error)")
+        }
+    }
+
+    /// acks=all: waits until the high watermark covers `nextOffset`, or `timeout`. Answers
+    /// REQUEST_TIMED_OUT when the ISR did not catch up, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR
+    /// shrank below `min.insync.replicas` meanwhile.
+    func waitForReplication(_ tp: TopicPartition, nextOffset: Int64, timeout: Duration) async -> KafkaErrorCode {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let seen = arrival.generations(of: [tp])
+            guard let partition = partition(tp), partition.isLeader else { return .notLeaderOrFollower }
+            if partition.maybeAdvanceHighWatermark() >= nextOffset {
+                let state = partition.snapshot
+                return state.isr.count < state.settings.minInsyncReplicas ? .notEnoughReplicasAfterAppend : .none
+            }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return .requestTimedOut }
+            await arrival.wait(since: seen, timeout: left)
+        }
+    }
+
+    static func nowMs() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,84 @@
+import KafkaModel
+import KafkaStorage
+import NIOCore
+
+/// What one partition gives a fetch.
+struct PartitionRead: Sendable {
+    var error: KafkaErrorCode = .none
+    var highWatermark: Int64 = -1
+    var logStartOffset: Int64 = -1
+    var records = ByteBuffer()
+}
+
+extension ReplicaManager {
+    /// Reads for a consumer from `offset`, up to the high watermark: at most `maxBytes`, except
+    /// that with `minOneMessage` a first batch larger than that comes whole (KIP-74).
+    func readForConsumer(
+        _ tp: TopicPartition, offset: Int64, maxBytes: Int, minOneMessage: Bool, currentLeaderEpoch: Int32
+    ) async -> PartitionRead {
+        guard let partition = partition(tp), partition.isLeader else { return PartitionRead(error: .notLeaderOrFollower) }
+        let epoch = partition.leaderEpoch
+        if currentLeaderEpoch >= 0 {
+            if currentLeaderEpoch < epoch { return PartitionRead(error: .fencedLeaderEpoch) }
+            if currentLeaderEpoch > epoch { return PartitionRead(error: .unknownLeaderEpoch) }
+        }
+        let log = partition.log
+        do {
+            return try await io.run {
+                let highWatermark = log.highWatermark
+                let result = try log.read(from: offset, maxBytes: maxBytes, maxOffset: highWatermark, minOneMessage: minOneMessage)
+                return PartitionRead(
+                    highWatermark: result.highWatermark, logStartOffset: result.logStartOffset,
+                    records: result.isEmpty ? ByteBuffer() : try result.readBytes())
+            }
+        } catch let error as StorageError {
+            return PartitionRead(error: error.kafkaErrorCode, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset)
+        } catch {
+            return PartitionRead(error: .unknownServerError)
+        }
+    }
+
+    /// ListOffsets for one partition: -1 latest (the high watermark), -2 earliest (the log start),
+    /// else the first offset whose timestamp is at least `timestamp`.
+    func listOffset(_ tp: TopicPartition, timestamp: Int64, currentLeaderEpoch: Int32) async -> (KafkaErrorCode, offset: Int64, timestamp: Int64, epoch: Int32) {
+        guard let partition = partition(tp), partition.isLeader else { return (.notLeaderOrFollower, -1, -1, -1) }
+        let epoch = partition.leaderEpoch
+        if currentLeaderEpoch >= 0 {
+            if currentLeaderEpoch < epoch { return (.fencedLeaderEpoch, -1, -1, -1) }
+            if currentLeaderEpoch > epoch { return (.unknownLeaderEpoch, -1, -1, -1) }
+        }
+        let log = partition.log
+        switch timestamp {
+        case -1: return (.none, log.highWatermark, -1, epoch)
+        case -2: return (.none, log.logStartOffset, -1, epoch)
+        default:
+            do {
+                let found = try await io.run { try log.offset(forTimestamp: timestamp, maxOffset: log.highWatermark) }
+                guard let found else { return (.none, -1, -1, epoch) }
+                return (.none, found.offset, found.timestamp, epoch)
+            } catch let error as StorageError {
+                return (error.kafkaErrorCode, -1, -1, -1)
+            } catch {
+                return (.unknownServerError, -1, -1, -1)
+            }
+        }
+    }
+
+    /// DeleteRecords: moves the log start to `offset` (-1: the high watermark). Returns the new low
+    /// watermark.
+    func deleteRecords(_ tp: TopicPartition, before offset: Int64) async -> (KafkaErrorCode, lowWatermark: Int64) {
+        guard let partition = partition(tp), partition.isLeader else { return (.notLeaderOrFollower, -1) }
+        let log = partition.log
+        let target = offset == -1 ? log.highWatermark : offset
+        guard target >= 0, target <= log.highWatermark else { return (.offsetOutOfRange, -1) }
+        do {
+            let low = try await io.run { try log.deleteRecords(before: target) }
+            arrival.notify(tp)
+            return (.none, low)
+        } catch let error as StorageError {
+            return (error.kafkaErrorCode, -1)
+        } catch {
+            return (.unknownServerError, -1)
+        }
+    }
+}

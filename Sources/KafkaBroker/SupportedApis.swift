@@ -1,0 +1,26 @@
+import KafkaProtocol
+
+/// The API versions this broker serves and advertises. The client-facing ranges are those of
+/// Kafka's "tier 1" set: non-flexible versions every client in use can speak (librdkafka 2.0,
+/// kafka-python 2.x and 3.x, aiokafka, Java 3.x). kafka-python and aiokafka infer a Kafka release from
+/// these ranges (Produce v8 reads as 2.4) and then send that release's versions, so the set must stay
+/// consistent with one release: check their inference after any change here.
+enum SupportedApis {
+    static let ranges: [ApiKey: ClosedRange<Int16>] = [
+        .produce: 3...8,
+        .fetch: 4...11,
+        .listOffsets: 0...5,
+        .metadata: 0...8,
+        .leaderAndIsr: 0...4,
+        .stopReplica: 0...3,
+        .updateMetadata: 0...6,
+        .apiVersions: 0...3,
+        .createTopics: 0...4,
+        .deleteTopics: 0...3,
+        .deleteRecords: 0...1,
+        .initProducerId: 0...1,
+        .createPartitions: 0...1,
+    ]
+
+    static func range(_ key: ApiKey) -> ClosedRange<Int16>? { ranges[key] }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import KafkaBroker
+import KafkaCoordination
+import Testing
+import TestSupport
+
+/// A broker in this process against a real ZooKeeper, driven by kcat (librdkafka), a client Odradek
+/// did not write. The integration suite drives the `odradek` binary with more clients; these tests
+/// keep the core produce/consume path covered by `swift test` alone.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct BrokerWithKcatTests {
+    static func startBroker(_ ensemble: ZooKeeperEnsemble, dir: URL) async throws -> KafkaServer {
+        var settings = BrokerSettings(zooKeeper: ZooKeeperConfig(connect: ensemble.connectString()))
+        settings.brokerID = 0
+        settings.listeners = [.init(name: "PLAINTEXT", host: "127.0.0.1", port: 0)]
+        settings.logDirs = [dir.path]
+        settings.numPartitions = 2
+        return try await KafkaServer.start(settings: settings, logger: testLogger)
+    }
+
+    static func kcat(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        let inPipe = Pipe()
+        process.standardInput = inPipe
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(input.data(using: .utf8)!) }
+        try inPipe.fileHandleForWriting.close()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func kcatProducesAndConsumesWithEveryCodec() async throws {
+        let ensemble = try ZooKeeperEnsemble()
+        defer { ensemble.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("broker-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try await Self.startBroker(ensemble, dir: dir)
+        let bootstrap = "127.0.0.1:\(server.boundPorts[0])"
+        for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
+            let topic = "kcat-\(codec)"
+            let lines = (0..<50).map { "k\($0):\(codec)-value-\($0)" }
+            let produced = try Self.kcat(
+                ["-b", bootstrap, "-P", "-t", topic, "-p", "0", "-K", ":", "-z", codec, "-X", "topic.request.required.acks=all"],
+                input: lines.joined(separator: "\n") + "\n")
+            #expect(produced.status == 0, "kcat could not produce with \(codec)")
+            let consumed = try Self.kcat(["-b", bootstrap, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-f", "%k:%s\n"])
+            #expect(consumed.status == 0)
+            #expect(consumed.output.split(separator: "\n").map(String.init) == lines, "codec \(codec)")
+        }
+        await server.shutdown()
+    }
+}
