@@ -55,8 +55,8 @@ extension KafkaServer {
         return epoch >= current
     }
 
-    /// Sends a controller decision to another broker. Inter-broker requests come with replication.
+    /// Queues a controller decision for another broker.
     func sendToBroker(_ request: ControllerRequest) async {
-        logger.debug("no inter-broker channel yet; broker \(request.broker) learns from ZooKeeper only")
+        interBroker.enqueue(request)
     }
 }

@@ -20,6 +20,7 @@ public final class KafkaServer: Sendable {
     let replicas: ReplicaManager
     let logManager: LogManager
     let producerIds: ProducerIdManager
+    let interBroker: InterBrokerSender
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
     private let servers = Mutex<[SocketServer]>([])
@@ -88,6 +89,7 @@ public final class KafkaServer: Sendable {
         self.producerIds = producerIds
         self.group = group
         self.threadPool = threadPool
+        self.interBroker = InterBrokerSender(zk: zk, group: group, logger: logger)
     }
 
     private func startListening() async throws {
@@ -140,6 +142,7 @@ public final class KafkaServer: Sendable {
         logger.info("shutting down")
         for task in background.withLock({ $0 }) { task.cancel() }
         for server in servers.withLock({ $0 }) { await server.close() }
+        interBroker.shutdown()
         if let coordinator { await coordinator.shutdown() }
         await zk.zooKeeper.close()
         let logManager = self.logManager

@@ -16,7 +16,7 @@ final class MetadataCache: Sendable {
     private let state = Mutex(State())
 
     /// A partition leader during topic deletion (Kafka's `LeaderDuringDelete`).
-    static let leaderDuringDelete: Int32 = -2
+    static let leaderDuringDelete = LeaderAndIsr.leaderDuringDelete
 
     func update(controllerID: Int32, liveBrokers: [BrokerInfo], partitions: [PartitionState]) {
         state.withLock { state in

@@ -481,10 +481,20 @@ public actor Controller {
             }
             operations.append(.delete(path: DeleteTopicsZNode.path(topic), version: -1))
             try await fenced(operations)
+            // Every broker forgets the topic: its partitions go out once more with Kafka's
+            // LeaderDuringDelete (-2) as leader.
+            let forgotten = partitions.compactMap(fullState).map { state -> PartitionState in
+                var state = state
+                state.leaderAndIsr.leader = LeaderAndIsr.leaderDuringDelete
+                return state
+            }
             assignments[topic] = nil
             states = states.filter { $0.key.topic != topic }
             logger.info("deleted topic \(topic)", metadata: ["broker.id": "\(brokerID)"])
-            await sendUpdateMetadata(to: Array(liveBrokers.keys), partitions: [])
+            let live = Array(liveBrokers.values)
+            await channel.send(liveBrokers.values.map { info in
+                .updateMetadata(broker: info.id, brokerEpoch: info.epoch, controllerEpoch: epoch, controllerID: brokerID, liveBrokers: live, partitions: forgotten)
+            })
         }
     }
 

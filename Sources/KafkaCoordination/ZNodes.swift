@@ -192,6 +192,8 @@ public enum TopicZNode {
 /// A partition's leader and ISR as the controller (and ISR changes by the leader) record them.
 public struct LeaderAndIsr: Sendable, Hashable {
     public static let noLeader: Int32 = -1
+    /// The leader the controller announces for a topic being deleted (Kafka's `LeaderDuringDelete`).
+    public static let leaderDuringDelete: Int32 = -2
 
     public var leader: Int32
     public var leaderEpoch: Int32

@@ -9,12 +9,12 @@ import TestSupport
 /// keep the core produce/consume path covered by `swift test` alone.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct BrokerWithKcatTests {
-    static func startBroker(_ ensemble: ZooKeeperEnsemble, dir: URL) async throws -> KafkaServer {
+    static func startBroker(_ ensemble: ZooKeeperEnsemble, dir: URL, id: Int32 = 0, partitions: Int = 2) async throws -> KafkaServer {
         var settings = BrokerSettings(zooKeeper: ZooKeeperConfig(connect: ensemble.connectString()))
-        settings.brokerID = 0
+        settings.brokerID = id
         settings.listeners = [.init(name: "PLAINTEXT", host: "127.0.0.1", port: 0)]
         settings.logDirs = [dir.path]
-        settings.numPartitions = 2
+        settings.numPartitions = partitions
         return try await KafkaServer.start(settings: settings, logger: testLogger)
     }
 
@@ -54,5 +54,35 @@ struct BrokerWithKcatTests {
             #expect(consumed.output.split(separator: "\n").map(String.init) == lines, "codec \(codec)")
         }
         await server.shutdown()
+    }
+
+    /// Three brokers: the controller tells the other two about every partition over the wire, so each
+    /// broker answers metadata for all, and each partition's leader serves it.
+    @Test func threeBrokersShareMetadataAndServeTheirPartitions() async throws {
+        let ensemble = try ZooKeeperEnsemble()
+        defer { ensemble.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var servers: [KafkaServer] = []
+        for id in Int32(1)...3 {
+            servers.append(try await Self.startBroker(ensemble, dir: dir.appendingPathComponent("b\(id)"), id: id, partitions: 6))
+        }
+        let bootstrap = servers.map { "127.0.0.1:\($0.boundPorts[0])" }.joined(separator: ",")
+        let lines = (0..<60).map { "k\($0):v\($0)" }
+        let produced = try Self.kcat(
+            ["-b", bootstrap, "-P", "-t", "spread", "-K", ":", "-X", "topic.request.required.acks=all"],
+            input: lines.joined(separator: "\n") + "\n")
+        #expect(produced.status == 0)
+        for server in servers {
+            let listing = try Self.kcat(["-b", "127.0.0.1:\(server.boundPorts[0])", "-L", "-t", "spread"])
+            #expect(listing.output.contains("3 brokers:"), "\(listing.output)")
+            #expect(listing.output.contains("6 partitions:"), "\(listing.output)")
+        }
+        let consumed = try Self.kcat(["-b", bootstrap, "-C", "-t", "spread", "-o", "beginning", "-e", "-f", "%p %k:%s\n"])
+        let got = consumed.output.split(separator: "\n").map { $0.split(separator: " ")[1] }.map(String.init)
+        #expect(got.sorted() == lines.sorted())
+        let usedPartitions = Set(consumed.output.split(separator: "\n").map { $0.split(separator: " ")[0] })
+        #expect(usedPartitions.count > 1, "keys should spread over several partitions")
+        for server in servers { await server.shutdown() }
     }
 }
