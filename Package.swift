@@ -49,7 +49,7 @@ let libraryTargets: [Target] = [
     .target(
         name: "KafkaBroker",
         dependencies: [
-            "KafkaProtocol", "KafkaRecords", "KafkaStorage", "KafkaCoordination", "KafkaClient",
+            "KafkaProtocol", "KafkaRecords", "KafkaStorage", "KafkaCoordination", "KafkaConfig", "KafkaClient",
             "KafkaModel", "ZooKeeperClient", nioCore, nioPosix, logging,
         ]
     ),

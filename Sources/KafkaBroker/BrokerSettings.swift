@@ -1,3 +1,4 @@
+import KafkaConfig
 import KafkaCoordination
 import KafkaStorage
 
@@ -41,6 +42,8 @@ public struct BrokerSettings: Sendable {
     public var partitionSettings = PartitionSettings()
     /// Combines a topic's overrides (`/config/topics/<topic>`) with the broker's defaults. Throws for
     /// overrides the broker cannot apply; the default ignores overrides.
+    /// The whole validated configuration, for DescribeConfigs; nil when built by hand (tests).
+    public var brokerConfig: BrokerConfig?
     public var resolveTopicConfig: @Sendable ([String: String]) throws -> (LogConfig, PartitionSettings)
 
     public init(zooKeeper: ZooKeeperConfig) {

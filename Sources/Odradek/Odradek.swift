@@ -2,10 +2,10 @@ import ArgumentParser
 
 /// One binary for the broker and its tools, as Kafka's `bin/` scripts are one distribution.
 @main
-struct Odradek: ParsableCommand {
+struct Odradek: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "odradek",
         abstract: "A Kafka-compatible message broker coordinated by ZooKeeper.",
-        subcommands: [DumpLogCommand.self]
+        subcommands: [ServerCommand.self, TopicsCommand.self, DumpLogCommand.self]
     )
 }
