@@ -46,6 +46,11 @@ extension KafkaServer {
             return await answer(CreatePartitionsRequest.self, context, &body) { await self.createPartitions($0, context) }
         case .deleteRecords: return await answer(DeleteRecordsRequest.self, context, &body) { await self.deleteRecords($0) }
         case .initProducerId: return await answer(InitProducerIdRequest.self, context, &body) { await self.initProducerId($0) }
+        case .describeConfigs:
+            return await answer(DescribeConfigsRequest.self, context, &body) { await self.describeConfigs($0, context) }
+        case .alterConfigs: return await answer(AlterConfigsRequest.self, context, &body) { await self.alterConfigs($0, context) }
+        case .incrementalAlterConfigs:
+            return await answer(IncrementalAlterConfigsRequest.self, context, &body) { await self.incrementalAlterConfigs($0, context) }
         case .leaderAndIsr: return await answer(LeaderAndIsrRequest.self, context, &body) { await self.leaderAndIsr($0, context) }
         case .updateMetadata:
             return await answer(UpdateMetadataRequest.self, context, &body) { await self.updateMetadata($0, context) }

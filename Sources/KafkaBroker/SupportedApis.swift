@@ -20,6 +20,9 @@ enum SupportedApis {
         .deleteRecords: 0...1,
         .initProducerId: 0...1,
         .createPartitions: 0...1,
+        .describeConfigs: 0...3,
+        .alterConfigs: 0...1,
+        .incrementalAlterConfigs: 0...1,
     ]
 
     static func range(_ key: ApiKey) -> ClosedRange<Int16>? { ranges[key] }
