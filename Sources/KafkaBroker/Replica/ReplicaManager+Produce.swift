@@ -65,6 +65,9 @@ extension ReplicaManager {
             let info = try await io.run { () throws -> LogAppendInfo in
                 var batch = received
                 _ = try validator.validate(&batch, now: Self.nowMs())
+                if let target = settings.compression, batch.header.compressionCodec != target {
+                    batch = try Self.recompress(batch, with: target, decompressionLimit: validator.decompressionLimit)
+                }
                 return try log.appendAsLeader(batch, leaderEpoch: epoch)
             }
             partition.maybeAdvanceHighWatermark()
@@ -97,6 +100,22 @@ extension ReplicaManager {
             guard left > .zero else { return .requestTimedOut }
             await arrival.wait(since: seen, timeout: left)
         }
+    }
+
+    /// The same records in a batch compressed with the topic's `compression.type` (Kafka recompresses
+    /// on the leader when the topic names a codec other than the producer's).
+    static func recompress(_ batch: RecordBatch, with codec: CompressionCodec, decompressionLimit: Int) throws -> RecordBatch {
+        var builder = RecordBatchBuilder(codec: codec)
+        let header = batch.header
+        builder.producerId = header.producerId
+        builder.producerEpoch = header.producerEpoch
+        builder.baseSequence = header.baseSequence
+        builder.isTransactional = header.isTransactional
+        builder.timestampType = header.timestampType
+        for record in try batch.records(decompressionLimit: decompressionLimit) {
+            builder.append(key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp)
+        }
+        return try builder.build()
     }
 
     static func nowMs() -> Int64 {
