@@ -227,13 +227,33 @@ public actor KafkaAdmin {
         var throttle: Int32 = 0
         for (broker, group) in Self.groupByTargetBroker(resources, type: \.resourceType, name: \.resourceName) {
             let connection = try await connection(forBroker: broker)
-            let response = try await connection.send(
+            let version = try connection.version(for: DescribeConfigsRequest.self)
+            var response = try await connection.send(
                 DescribeConfigsRequest(
-                    resources: group, includeSynonyms: includeSynonyms, includeDocumentation: includeDocumentation))
+                    resources: group, includeSynonyms: includeSynonyms, includeDocumentation: includeDocumentation),
+                version: version)
+            Self.normalizeDefaults(&response, version: version)
             results += response.results
             throttle = max(throttle, response.throttleTimeMs)
         }
         return DescribeConfigsResponse(throttleTimeMs: throttle, results: results)
+    }
+
+    /// v0 says `is_default`, v1+ `config_source`; fill in the other so callers can read either
+    /// (Kafka's `ConfigEntry.isDefault()` is `source == DEFAULT_CONFIG`).
+    static func normalizeDefaults(_ response: inout DescribeConfigsResponse, version: Int16) {
+        for resource in response.results.indices {
+            for config in response.results[resource].configs.indices {
+                if version == 0 {
+                    let isDefault = response.results[resource].configs[config].isDefault
+                    response.results[resource].configs[config].configSource =
+                        isDefault ? ConfigSource.defaultConfig.rawValue : ConfigSource.unknown.rawValue
+                } else {
+                    response.results[resource].configs[config].isDefault =
+                        response.results[resource].configs[config].configSource == ConfigSource.defaultConfig.rawValue
+                }
+            }
+        }
     }
 
     /// The configs of each topic, keyed by topic name (DescribeConfigs with every key).
