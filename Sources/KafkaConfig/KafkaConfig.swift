@@ -1,1 +1,0 @@
-// Parsing and validation of server.properties and topic configs (see BrokerConfig).
