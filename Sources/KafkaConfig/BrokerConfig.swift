@@ -326,12 +326,14 @@ public struct BrokerConfig: Sendable {
         guard replicaFetchWaitMaxMs <= replicaSocketTimeoutMs else {
             throw ConfigError(
                 .invalidValue, key: "replica.socket.timeout.ms",
-                "replica.socket.timeout.ms=\(replicaSocketTimeoutMs) must be at least replica.fetch.wait.max.ms=\(replicaFetchWaitMaxMs), or follower fetches time out needlessly")
+                "replica.socket.timeout.ms=\(replicaSocketTimeoutMs) must be at least replica.fetch.wait.max.ms="
+                    + "\(replicaFetchWaitMaxMs), or follower fetches time out needlessly")
         }
         guard Int64(replicaFetchWaitMaxMs) <= replicaLagTimeMaxMs else {
             throw ConfigError(
                 .invalidValue, key: "replica.fetch.wait.max.ms",
-                "replica.fetch.wait.max.ms=\(replicaFetchWaitMaxMs) must be at most replica.lag.time.max.ms=\(replicaLagTimeMaxMs), or followers drop out of the ISR while waiting")
+                "replica.fetch.wait.max.ms=\(replicaFetchWaitMaxMs) must be at most replica.lag.time.max.ms="
+                    + "\(replicaLagTimeMaxMs), or followers drop out of the ISR while waiting")
         }
         autoLeaderRebalanceEnable = read.bool("auto.leader.rebalance.enable")
         leaderImbalancePerBrokerPercentage = read.int("leader.imbalance.per.broker.percentage")
@@ -390,12 +392,14 @@ public struct BrokerConfig: Sendable {
             let key = merged["advertised.listeners"] == nil ? "listeners" : "advertised.listeners"
             throw ConfigError(
                 .invalidValue, key: "advertised.listeners",
-                "advertised.listeners cannot use the non-routable address \(listener.host) (from \(key)): set advertised.listeners to an address clients can reach, e.g. \(listener.name)://127.0.0.1:\(listener.port)")
+                "advertised.listeners cannot use the non-routable address \(listener.host) (from \(key)): set "
+                    + "advertised.listeners to an address clients can reach, e.g. \(listener.name)://127.0.0.1:\(listener.port)")
         }
         for listener in listeners where listener.securityProtocol != .plaintext {
             throw ConfigError(
                 .invalidValue, key: "listeners",
-                "listener \(listener.name) uses \(listener.securityProtocol.rawValue), but Odradek serves PLAINTEXT only: map it to PLAINTEXT in listener.security.protocol.map or remove it")
+                "listener \(listener.name) uses \(listener.securityProtocol.rawValue), but Odradek serves PLAINTEXT only: "
+                    + "map it to PLAINTEXT in listener.security.protocol.map or remove it")
         }
         let name: String
         if let explicit = read.optionalString("inter.broker.listener.name") {
@@ -411,7 +415,8 @@ public struct BrokerConfig: Sendable {
         guard advertised.contains(where: { $0.name == name }) else {
             throw ConfigError(
                 .invalidValue, key: "inter.broker.listener.name",
-                "the inter-broker listener \(name) is not in advertised.listeners (\(advertised.map(\.description).joined(separator: ","))): add it or set inter.broker.listener.name")
+                "the inter-broker listener \(name) is not in advertised.listeners "
+                    + "(\(advertised.map(\.description).joined(separator: ","))): add it or set inter.broker.listener.name")
         }
         return name
     }
