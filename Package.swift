@@ -98,7 +98,7 @@ let testTargets: [Target] = [
     // Real ZooKeeper servers for the tests, and helpers to expire sessions on demand.
     .target(name: "TestSupport", dependencies: ["ZooKeeperClient", "CZooKeeper", logging], path: "Tests/TestSupport"),
     .testTarget(name: "KafkaCoordinationTests", dependencies: ["KafkaCoordination", "ZooKeeperClient", "KafkaModel", "TestSupport", logging]),
-    .testTarget(name: "KafkaConfigTests", dependencies: ["KafkaConfig", "KafkaStorage"]),
+    .testTarget(name: "KafkaConfigTests", dependencies: ["KafkaConfig", "KafkaStorage", "KafkaRecords", "KafkaCompression", "KafkaModel"]),
     .testTarget(
         name: "KafkaBrokerTests",
         dependencies: [

@@ -27,6 +27,10 @@ public final class KafkaServer: Sendable {
     private let coordinatorBox = Mutex<BrokerCoordinator?>(nil)
     let background = Mutex<[Task<Void, Never>]>([])
     private let stopped = Mutex(false)
+    /// Ends once the broker is registered and has heard from the controller: clients are answered
+    /// only then (Kafka likewise enables request processing at the end of start-up), so a restarted
+    /// broker does not tell them that their topics do not exist.
+    let ready = Turn()
 
     /// The ports the listeners bound, in `listeners` order.
     public var boundPorts: [Int] { servers.withLock { $0.map(\.port) } }
@@ -66,6 +70,8 @@ public final class KafkaServer: Sendable {
             try await server.startListening()
             try await server.register()
             server.startBackgroundWork()
+            await server.waitForControllerView(timeout: .seconds(10))
+            server.ready.end()
         } catch {
             await server.shutdown()
             throw error
@@ -136,9 +142,17 @@ public final class KafkaServer: Sendable {
         coordinatorBox.withLock { $0 = coordinator }
     }
 
+    private func waitForControllerView(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while !metadata.hasHeardFromController && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Stops serving, resigns, closes the ZooKeeper session and the logs. Safe to call twice.
     public func shutdown() async {
         guard stopped.withLock({ let was = $0; $0 = true; return !was }) else { return }
+        ready.end()
         logger.info("shutting down")
         for task in background.withLock({ $0 }) { task.cancel() }
         for server in servers.withLock({ $0 }) { await server.close() }

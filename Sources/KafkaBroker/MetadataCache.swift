@@ -38,6 +38,8 @@ final class MetadataCache: Sendable {
         state.withLock { state in for topic in topics { state.partitions[topic] = nil } }
     }
 
+    /// Whether the controller has sent this broker its view at least once.
+    var hasHeardFromController: Bool { state.withLock { $0.version > 0 } }
     var controllerID: Int32 { state.withLock { $0.controllerID } }
     var liveBrokers: [BrokerInfo] { state.withLock { $0.brokers.values.sorted { $0.id < $1.id } } }
     func broker(_ id: Int32) -> BrokerInfo? { state.withLock { $0.brokers[id] } }

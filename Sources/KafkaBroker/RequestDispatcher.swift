@@ -27,6 +27,7 @@ extension KafkaServer {
         guard let key = header.apiKey, let supported = SupportedApis.range(key) else {
             return .close(reason: "unknown or unsupported API key \(header.requestApiKey) (client \(header.clientId ?? "-"))")
         }
+        if key != .leaderAndIsr && key != .updateMetadata && key != .stopReplica { await ready.waitUntilEnded() }
         let context = RequestContext(header: header, connection: connection, turn: turn)
         if ApiVersionsResponse.needsUnsupportedVersionAnswer(header, supportedVersions: supported) {
             return .respond(ApiVersionsResponse.unsupportedVersionFrame(for: header, supportedVersions: supported))

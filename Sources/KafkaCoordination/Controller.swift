@@ -218,7 +218,11 @@ public actor Controller {
         await sendUpdateMetadata(to: Array(liveBrokers.keys), partitions: allPartitions())
 
         try await initializeNewPartitions(allPartitions().filter { states[$0] == nil })
+        // Every live replica learns its partitions' current state, as Kafka's replica state machine
+        // does on failover: a broker that restarted while no other controller ran has no other way
+        // to learn that it leads.
         try await electLeaders(for: allPartitions())
+        await sendLeaderAndIsr(states.filter { $0.value.leader != LeaderAndIsr.noLeader })
         try await processTopicDeletion()
         try await processIsrChangeNotification()
     }
