@@ -39,7 +39,13 @@ extension KafkaServer {
         case .apiVersions: return await answer(ApiVersionsRequest.self, context, &body) { _ in self.apiVersions() }
         case .metadata: return await answer(MetadataRequest.self, context, &body) { await self.metadata($0, context) }
         case .produce: return await produceOutcome(context, &body)
-        case .fetch: return await answer(FetchRequest.self, context, &body) { await self.fetch($0, context) }
+        case .fetch:
+            do {
+                let request = try FetchRequest.decode(from: &body, version: context.version)
+                return .respondParts(await fetch(request, context))
+            } catch {
+                return .close(reason: "unparseable Fetch v\(context.version) from \(context.connection.remote): \(error)")
+            }
         case .listOffsets: return await answer(ListOffsetsRequest.self, context, &body) { await self.listOffsets($0, context) }
         case .createTopics: return await answer(CreateTopicsRequest.self, context, &body) { await self.createTopics($0, context) }
         case .deleteTopics: return await answer(DeleteTopicsRequest.self, context, &body) { await self.deleteTopics($0, context) }

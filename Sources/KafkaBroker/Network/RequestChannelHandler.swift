@@ -1,3 +1,4 @@
+import KafkaStorage
 import Logging
 import NIOCore
 
@@ -5,6 +6,8 @@ import NIOCore
 public enum RequestOutcome: Sendable {
     /// A whole response frame to send.
     case respond(ByteBuffer)
+    /// A response frame in parts, some of them ranges of segment files sent with sendfile (Fetch).
+    case respondParts([ResponsePart])
     /// Nothing to send (a Produce with acks=0).
     case noResponse
     /// Close the connection: the request could not be parsed, or Kafka closes here (acks=0 errors).
@@ -20,7 +23,7 @@ public enum RequestOutcome: Sendable {
 final class RequestChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+    typealias OutboundOut = IOData
 
     private let process: @Sendable (ByteBuffer, ConnectionInfo, Turn) async -> RequestOutcome
     private let logger: Logger
@@ -77,7 +80,10 @@ final class RequestChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
             nextAnswer += 1
             switch next {
             case .respond(let frame):
-                context.write(wrapOutboundOut(frame), promise: nil)
+                context.write(wrapOutboundOut(.byteBuffer(frame)), promise: nil)
+                wrote = true
+            case .respondParts(let parts):
+                for part in parts { write(part, context: context) }
                 wrote = true
             case .noResponse:
                 break
@@ -96,6 +102,27 @@ final class RequestChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
+    private func write(_ part: ResponsePart, context: ChannelHandlerContext) {
+        switch part {
+        case .bytes(let buffer):
+            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        case .file(let file, let position, let length):
+            // The handle owns a duplicate of the segment's descriptor, closed once sent; the segment's
+            // own stays with storage.
+            guard let descriptor = try? file.duplicateDescriptor() else {
+                logger.error("cannot duplicate the descriptor of \(file.path); closing the connection")
+                closing = true
+                context.close(promise: nil)
+                return
+            }
+            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+            let region = FileRegion(fileHandle: handle, readerIndex: position, endIndex: position + length)
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in try? handle.close() }
+            context.write(wrapOutboundOut(.fileRegion(region)), promise: promise)
+        }
+    }
+
     // Holds reads back while too many requests are in flight.
     func read(context: ChannelHandlerContext) {
         if nextRequest - nextAnswer >= maxInFlight {
@@ -111,6 +138,13 @@ final class RequestChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         closing = true
         context.close(promise: nil)
     }
+}
+
+/// A piece of a response frame: bytes, or a range of a file sent without copying it through memory.
+public enum ResponsePart: Sendable {
+    case bytes(ByteBuffer)
+    /// A byte range of a segment file.
+    case file(LogFile, position: Int, length: Int)
 }
 
 /// Who is on the other end of a connection, for logs and handlers.

@@ -7,7 +7,10 @@ struct PartitionRead: Sendable {
     var error: KafkaErrorCode = .none
     var highWatermark: Int64 = -1
     var logStartOffset: Int64 = -1
-    var records = ByteBuffer()
+    /// Where the records are: a byte range of a segment file, sent from there without a copy.
+    var file: LogFile? = nil
+    var position = 0
+    var length = 0
 }
 
 extension ReplicaManager {
@@ -28,8 +31,8 @@ extension ReplicaManager {
                 let highWatermark = log.highWatermark
                 let result = try log.read(from: offset, maxBytes: maxBytes, maxOffset: highWatermark, minOneMessage: minOneMessage)
                 return PartitionRead(
-                    highWatermark: result.highWatermark, logStartOffset: result.logStartOffset,
-                    records: result.isEmpty ? ByteBuffer() : try result.readBytes())
+                    highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, file: result.file,
+                    position: result.position, length: result.length)
             }
         } catch let error as StorageError {
             return PartitionRead(error: error.kafkaErrorCode, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset)
