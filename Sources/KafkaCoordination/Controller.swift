@@ -266,7 +266,10 @@ public actor Controller {
             }
             await channel.send(requests)
         }
-        if !dead.isEmpty { await sendUpdateMetadata(to: Array(liveBrokers.keys), partitions: []) }
+        // The brokers already running learn the new list of live brokers (Kafka's onBrokerStartup and
+        // onBrokerFailure).
+        let others = Set(liveBrokers.keys).subtracting(startup)
+        if !others.isEmpty { await sendUpdateMetadata(to: Array(others), partitions: []) }
     }
 
     private func fullState(_ tp: TopicPartition) -> PartitionState? {
