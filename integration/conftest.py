@@ -40,9 +40,10 @@ def odradek_bin():
 
 
 @pytest.fixture(scope="module")
-def cluster(odradek_bin, tmp_path_factory):
-    """One broker (auto.create.topics.enable=true), shared by a module's tests."""
-    c = _start(tmp_path_factory.mktemp("cluster1"), 1, {})
+def cluster(odradek_bin, tmp_path_factory, request):
+    """One broker (auto.create.topics.enable=true), shared by a module's tests; a module may set
+    BROKER_OVERRIDES = {key: value} for its brokers' server.properties."""
+    c = _start(tmp_path_factory.mktemp("cluster1"), 1, getattr(request.module, "BROKER_OVERRIDES", {}))
     yield c
     _stop(c)
 

@@ -5,7 +5,6 @@ import time
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-import harness
 import kafkawire
 
 
@@ -15,7 +14,8 @@ def admin(bootstrap):
 
 def create_topic(bootstrap, name, partitions=1, replication_factor=1, config=None, timeout=30.0):
     """Creates `name` with the admin API and waits until every partition has a leader."""
-    futures = admin(bootstrap).create_topics(
+    a = admin(bootstrap)  # kept alive until the result arrives: a destroyed client fails its futures
+    futures = a.create_topics(
         [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor, config=config or {})],
         request_timeout=timeout, operation_timeout=timeout)
     futures[name].result(timeout=timeout)

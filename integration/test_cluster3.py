@@ -1,0 +1,88 @@
+"""Three brokers: partitions and their leaders spread over the cluster, clients follow the leaders,
+replicated topics keep acknowledged data when a broker stops."""
+
+import signal
+import time
+
+import kafkawire
+import util
+
+
+def metadata(cluster, topic, via=0):
+    with kafkawire.Connection("127.0.0.1", cluster.brokers[via].port) as c:
+        return kafkawire.metadata(c, [topic])
+
+
+def test_every_broker_serves_the_same_metadata(cluster3):
+    views = []
+    for i in range(3):
+        brokers, controller, _ = metadata(cluster3, "none", via=i)
+        views.append((brokers, controller))
+    assert all(v == views[0] for v in views), views
+    brokers, controller = views[0]
+    assert brokers == {b.broker_id: ("127.0.0.1", b.port) for b in cluster3.brokers}
+    assert controller in brokers
+
+
+def test_leaders_spread_and_clients_follow(cluster3, topic):
+    util.create_topic(cluster3.bootstrap, topic, partitions=6, replication_factor=1)
+    _, _, topics = metadata(cluster3, topic)
+    leaders = {p: info["leader"] for p, info in topics[topic]["partitions"].items()}
+    assert sorted(set(leaders.values())) == [0, 1, 2], leaders
+
+    sent = [dict(partition=i % 6, key=str(i).encode(), value=f"m{i}".encode()) for i in range(600)]
+    util.produce(cluster3.bootstrap, topic, sent, {"acks": "all", "compression.type": "zstd"})
+    for p in range(6):
+        got = util.consume(cluster3.bootstrap, topic, partition=p, count=100)
+        assert [m.value() for m in got] == [s["value"] for s in sent if s["partition"] == p]
+
+    # A broker that is not the leader answers a Produce for the partition with NOT_LEADER_OR_FOLLOWER.
+    other = next(b for b in cluster3.brokers if b.broker_id != leaders[0])
+    with kafkawire.Connection("127.0.0.1", other.port) as c:
+        err, _ = kafkawire.produce(c, topic, 0, kafkawire.record_batch([(None, b"wrong broker", [])]))
+    assert err == 6
+
+
+def test_replicated_topic_survives_a_broker_stop(cluster3, topic):
+    util.create_topic(cluster3.bootstrap, topic, partitions=3, replication_factor=3)
+    deadline = time.monotonic() + 30
+    while True:
+        _, _, topics = metadata(cluster3, topic)
+        parts = topics[topic]["partitions"]
+        if all(sorted(p["isr"]) == [0, 1, 2] for p in parts.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert all(sorted(p["replicas"]) == [0, 1, 2] and sorted(p["isr"]) == [0, 1, 2] for p in parts.values()), parts
+
+    first = [dict(partition=i % 3, value=f"first-{i}".encode()) for i in range(300)]
+    util.produce(cluster3.bootstrap, topic, first, {"acks": "all"})
+
+    # Stop the leader of partition 0; a follower takes over and keeps every acknowledged record.
+    victim = parts[0]["leader"]
+    cluster3.broker(victim).stop(signal.SIGTERM)
+    survivors = ",".join(b.address for b in cluster3.brokers if b.broker_id != victim)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            _, _, topics = metadata(cluster3, topic, via=next(b.broker_id for b in cluster3.brokers if b.broker_id != victim))
+            if all(p["leader"] not in (victim, -1) for p in topics[topic]["partitions"].values()):
+                break
+            time.sleep(0.2)
+        assert all(p["leader"] not in (victim, -1) for p in topics[topic]["partitions"].values()), topics
+        second = [dict(partition=i % 3, value=f"second-{i}".encode()) for i in range(90)]
+        util.produce(survivors, topic, second, {"acks": "all"})
+        for p in range(3):
+            got = util.consume(survivors, topic, partition=p, count=130)
+            assert [m.value() for m in got] == [s["value"] for s in first + second if s["partition"] == p]
+    finally:
+        cluster3.broker(victim).start()
+        cluster3.wait_all_registered()
+
+    # Back in the cluster, the restarted broker catches up and rejoins the ISR.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, _, topics = metadata(cluster3, topic)
+        if all(sorted(p["isr"]) == [0, 1, 2] for p in topics[topic]["partitions"].values()):
+            break
+        time.sleep(0.3)
+    assert all(sorted(p["isr"]) == [0, 1, 2] for p in topics[topic]["partitions"].values()), topics
