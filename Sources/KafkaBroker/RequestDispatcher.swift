@@ -53,6 +53,12 @@ extension KafkaServer {
             return await answer(CreatePartitionsRequest.self, context, &body) { await self.createPartitions($0, context) }
         case .deleteRecords: return await answer(DeleteRecordsRequest.self, context, &body) { await self.deleteRecords($0) }
         case .initProducerId: return await answer(InitProducerIdRequest.self, context, &body) { await self.initProducerId($0) }
+        case .findCoordinator:
+            return await answer(FindCoordinatorRequest.self, context, &body) { _ in
+                FindCoordinatorResponse(
+                    errorCode: KafkaErrorCode.coordinatorNotAvailable.rawValue,
+                    errorMessage: "This broker has no group or transaction coordinator yet.", nodeId: -1, host: "", port: -1)
+            }
         case .describeConfigs:
             return await answer(DescribeConfigsRequest.self, context, &body) { await self.describeConfigs($0, context) }
         case .alterConfigs: return await answer(AlterConfigsRequest.self, context, &body) { await self.alterConfigs($0, context) }

@@ -7,7 +7,10 @@ import KafkaProtocol
 /// consistent with one release: check their inference after any change here.
 enum SupportedApis {
     static let ranges: [ApiKey: ClosedRange<Int16>] = [
-        .produce: 3...8,
+        // Produce from 0 as Kafka advertises: librdkafka before 2.11.1 compresses only when the broker
+        // lists Produce v0. Versions before 3 carry old message formats, which are refused per
+        // partition (CORRUPT_MESSAGE); no client that speaks record batches v2 sends them.
+        .produce: 0...8,
         .fetch: 4...11,
         .listOffsets: 0...5,
         .metadata: 0...8,
@@ -15,6 +18,9 @@ enum SupportedApis {
         .stopReplica: 0...3,
         .updateMetadata: 0...6,
         .apiVersions: 0...3,
+        // librdkafka enables lz4 only when FindCoordinator v0 is listed. Until consumer groups exist the
+        // answer is COORDINATOR_NOT_AVAILABLE.
+        .findCoordinator: 0...2,
         .createTopics: 0...4,
         .deleteTopics: 0...3,
         .deleteRecords: 0...1,

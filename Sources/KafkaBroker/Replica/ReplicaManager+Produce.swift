@@ -31,6 +31,11 @@ extension ReplicaManager {
             return .failed(.notLeaderOrFollower)
         }
         let settings = partition.settings
+        guard produceVersion >= 3 else {
+            return .failed(
+                .unsupportedVersion,
+                "Produce v\(produceVersion) carries the old message formats (magic 0 and 1), which this broker does not store; use Produce v3 or later")
+        }
         guard let records, records.readableBytes > 0 else {
             return .failed(.invalidRecord, "the produce request carries no records for \(tp)")
         }
