@@ -1,3 +1,4 @@
+import Synchronization
 import KafkaCoordination
 import KafkaModel
 import Logging
@@ -32,7 +33,8 @@ extension KafkaServer {
         case .leaderAndIsr(_, let brokerEpoch, let controllerEpoch, _, let partitions):
             guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
             guard replicas.acceptControllerEpoch(controllerEpoch) else { return .staleControllerEpoch }
-            _ = await replicas.becomeLeaderOrFollower(partitions)
+            let results = await replicas.becomeLeaderOrFollower(partitions)
+            updateFetchers(partitions.filter { results[$0.partition] == KafkaErrorCode.none })
             return .none
         case .updateMetadata(_, let brokerEpoch, let controllerEpoch, let controllerID, let liveBrokers, let partitions):
             guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
@@ -42,9 +44,26 @@ extension KafkaServer {
         case .stopReplica(_, let brokerEpoch, let controllerEpoch, _, let partitions, let delete):
             guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
             guard replicas.acceptControllerEpoch(controllerEpoch) else { return .staleControllerEpoch }
+            fetchers.withLock { fetchers in for fetcher in fetchers.values { partitions.forEach(fetcher.remove) } }
             await replicas.stopReplicas(partitions, delete: delete)
             if delete { metadata.removeTopics(Set(partitions.map(\.topic))) }
             return .none
+        }
+    }
+
+    /// Followed partitions go to the fetcher of their leader; led ones leave every fetcher.
+    private func updateFetchers(_ decisions: [PartitionState]) {
+        let reference = KafkaServerRef(value: self)
+        fetchers.withLock { fetchers in
+            for decision in decisions {
+                let tp = decision.partition
+                for fetcher in fetchers.values { fetcher.remove(tp) }
+                let leader = decision.leaderAndIsr.leader
+                guard leader != brokerID, leader >= 0, decision.replicas.contains(brokerID) else { continue }
+                let fetcher = fetchers[leader] ?? ReplicaFetcher(leader: leader, server: reference, logger: logger)
+                fetchers[leader] = fetcher
+                fetcher.add(tp, leaderEpoch: decision.leaderAndIsr.leaderEpoch)
+            }
         }
     }
 

@@ -22,6 +22,9 @@ public final class KafkaServer: Sendable {
     let producerIds: ProducerIdManager
     let interBroker: InterBrokerSender
     private let group: MultiThreadedEventLoopGroup
+    var eventLoopGroup: any EventLoopGroup { group }
+    /// One fetcher per leader this broker follows.
+    let fetchers = Mutex<[Int32: ReplicaFetcher]>([:])
     private let threadPool: NIOThreadPool
     private let servers = Mutex<[SocketServer]>([])
     private let coordinatorBox = Mutex<BrokerCoordinator?>(nil)
@@ -157,6 +160,7 @@ public final class KafkaServer: Sendable {
         for task in background.withLock({ $0 }) { task.cancel() }
         for server in servers.withLock({ $0 }) { await server.close() }
         interBroker.shutdown()
+        for fetcher in fetchers.withLock({ Array($0.values) }) { fetcher.stop() }
         if let coordinator { await coordinator.shutdown() }
         await zk.zooKeeper.close()
         let logManager = self.logManager

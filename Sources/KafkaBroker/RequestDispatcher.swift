@@ -53,6 +53,8 @@ extension KafkaServer {
             return await answer(CreatePartitionsRequest.self, context, &body) { await self.createPartitions($0, context) }
         case .deleteRecords: return await answer(DeleteRecordsRequest.self, context, &body) { await self.deleteRecords($0) }
         case .initProducerId: return await answer(InitProducerIdRequest.self, context, &body) { await self.initProducerId($0) }
+        case .offsetForLeaderEpoch:
+            return await answer(OffsetForLeaderEpochRequest.self, context, &body) { self.offsetForLeaderEpoch($0) }
         case .findCoordinator:
             return await answer(FindCoordinatorRequest.self, context, &body) { _ in
                 FindCoordinatorResponse(

@@ -26,6 +26,7 @@ enum SupportedApis {
         .deleteRecords: 0...1,
         .initProducerId: 0...1,
         .createPartitions: 0...1,
+        .offsetForLeaderEpoch: 0...3,
         .describeConfigs: 0...3,
         .alterConfigs: 0...1,
         .incrementalAlterConfigs: 0...1,

@@ -27,9 +27,13 @@ extension KafkaServer {
                     continue
                 }
                 let budget = min(Int(max(partition.partitionMaxBytes, 0)), max(maxBytes - total, 0))
-                let read = await replicas.readForConsumer(
-                    tp, offset: partition.fetchOffset, maxBytes: budget, minOneMessage: total == 0,
-                    currentLeaderEpoch: partition.currentLeaderEpoch)
+                let read = request.replicaId >= 0
+                    ? await replicas.readForFollower(
+                        tp, replica: request.replicaId, offset: partition.fetchOffset, maxBytes: budget, minOneMessage: total == 0,
+                        currentLeaderEpoch: partition.currentLeaderEpoch)
+                    : await replicas.readForConsumer(
+                        tp, offset: partition.fetchOffset, maxBytes: budget, minOneMessage: total == 0,
+                        currentLeaderEpoch: partition.currentLeaderEpoch)
                 if read.error != .none { failed = true }
                 total += read.length
                 reads.append((tp, read))
@@ -94,6 +98,18 @@ extension KafkaServer {
             parts[0] = .bytes(first)
         }
         return parts
+    }
+
+    /// OffsetForLeaderEpoch: where each asked epoch ends in the leader's log.
+    func offsetForLeaderEpoch(_ request: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse {
+        OffsetForLeaderEpochResponse(topics: request.topics.map { topic in
+            .init(topic: topic.topic, partitions: topic.partitions.map { partition in
+                let (error, epoch, end) = replicas.epochEnd(
+                    TopicPartition(topic: topic.topic, partition: partition.partition), epoch: partition.leaderEpoch,
+                    currentLeaderEpoch: partition.currentLeaderEpoch)
+                return .init(errorCode: error.rawValue, partition: partition.partition, leaderEpoch: epoch, endOffset: end)
+            })
+        })
     }
 
     /// ListOffsets: earliest (-2), latest (-1) or the first offset at a timestamp, per partition.

@@ -52,6 +52,11 @@ final class Partition: Sendable {
         }
     }
 
+    /// Notes how far a follower's log reaches (the offset it fetches from).
+    func updateFollowerEnd(_ replica: Int32, offset: Int64) {
+        state.withLock { $0.followerEnds[replica] = max($0.followerEnds[replica] ?? 0, offset) }
+    }
+
     /// The high watermark the leader may expose: the smallest log end among the ISR (the leader's
     /// own log end when it is alone). Moves the log's high watermark forward only. Blocks briefly
     /// (a lock in storage, no I/O).

@@ -41,6 +41,50 @@ extension ReplicaManager {
         }
     }
 
+    /// Reads for a follower from `offset` up to the log end, after noting that the follower has
+    /// everything below `offset` (which may move the high watermark and complete acks=all produces).
+    func readForFollower(
+        _ tp: TopicPartition, replica: Int32, offset: Int64, maxBytes: Int, minOneMessage: Bool, currentLeaderEpoch: Int32
+    ) async -> PartitionRead {
+        guard let partition = partition(tp), partition.isLeader else { return PartitionRead(error: .notLeaderOrFollower) }
+        let epoch = partition.leaderEpoch
+        if currentLeaderEpoch >= 0 {
+            if currentLeaderEpoch < epoch { return PartitionRead(error: .fencedLeaderEpoch) }
+            if currentLeaderEpoch > epoch { return PartitionRead(error: .unknownLeaderEpoch) }
+        }
+        let log = partition.log
+        if offset <= log.logEndOffset {
+            let before = log.highWatermark
+            partition.updateFollowerEnd(replica, offset: offset)
+            if partition.maybeAdvanceHighWatermark() != before { arrival.notify(tp) }
+        }
+        do {
+            return try await io.run {
+                let result = try log.read(from: offset, maxBytes: maxBytes, maxOffset: nil, minOneMessage: minOneMessage)
+                return PartitionRead(
+                    highWatermark: log.highWatermark, logStartOffset: result.logStartOffset, file: result.file,
+                    position: result.position, length: result.length)
+            }
+        } catch let error as StorageError {
+            return PartitionRead(error: error.kafkaErrorCode, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset)
+        } catch {
+            return PartitionRead(error: .unknownServerError)
+        }
+    }
+
+    /// OffsetForLeaderEpoch: where `epoch` ends in this leader's log (KIP-101), for a follower to
+    /// truncate to.
+    func epochEnd(_ tp: TopicPartition, epoch: Int32, currentLeaderEpoch: Int32) -> (KafkaErrorCode, epoch: Int32, endOffset: Int64) {
+        guard let partition = partition(tp), partition.isLeader else { return (.notLeaderOrFollower, -1, -1) }
+        let current = partition.leaderEpoch
+        if currentLeaderEpoch >= 0 {
+            if currentLeaderEpoch < current { return (.fencedLeaderEpoch, -1, -1) }
+            if currentLeaderEpoch > current { return (.unknownLeaderEpoch, -1, -1) }
+        }
+        let (foundEpoch, endOffset) = partition.log.endOffset(forEpoch: epoch)
+        return (.none, foundEpoch, endOffset)
+    }
+
     /// ListOffsets for one partition: -1 latest (the high watermark), -2 earliest (the log start),
     /// else the first offset whose timestamp is at least `timestamp`.
     func listOffset(_ tp: TopicPartition, timestamp: Int64, currentLeaderEpoch: Int32) async -> (KafkaErrorCode, offset: Int64, timestamp: Int64, epoch: Int32) {
