@@ -314,6 +314,13 @@ def fetch(conn, topic, partition, offset, max_bytes=1 << 20, version=4):
     raise ValueError("empty fetch response")
 
 
+def init_producer_id(conn, transactional_id=None, timeout_ms=60000):
+    """InitProducerId v0; returns (error_code, producer_id, producer_epoch)."""
+    r = conn.call(22, 0, string(transactional_id) + i32(timeout_ms))
+    r.i32()  # throttle
+    return r.i16(), r.i64(), r.i16()
+
+
 def batch_headers(data):
     """[(base_offset, attributes, records_count, last_offset_delta)] of every whole batch in `data`."""
     out = []

@@ -345,3 +345,21 @@ def test_garbage_stream(scenario):
             except w.Closed:
                 pass
     scenario.check()
+
+
+# ---- well-formed requests for things that do not exist ------------------------------------------
+
+def test_error_codes_for_missing_things(scenario):
+    t = scenario.topic
+    good = w.record_batch([(None, b"bad-missing", [])])
+    with scenario.connect() as c:
+        assert w.fetch(c, t, 0, 1000)[0] == 1, "fetch past the end: OFFSET_OUT_OF_RANGE"
+        assert w.fetch(c, t, 0, -5)[0] == 1, "fetch at a negative offset: OFFSET_OUT_OF_RANGE"
+        assert w.fetch(c, t, 99, 0)[0] == w.UNKNOWN_TOPIC_OR_PARTITION
+        assert w.fetch(c, t + "-nope", 0, 0)[0] == w.UNKNOWN_TOPIC_OR_PARTITION
+        assert w.produce(c, t, 99, good)[0] == w.UNKNOWN_TOPIC_OR_PARTITION
+        # acks must be -1, 0 or 1: INVALID_REQUIRED_ACKS.
+        assert w.produce(c, t, 0, good, acks=2)[0] == 21
+        err, versions = w.api_versions(c, 0)
+        assert err == 0
+    scenario.check()

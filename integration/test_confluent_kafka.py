@@ -4,7 +4,7 @@ acks, partitions, offsets by time."""
 import time
 
 import pytest
-from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer, Producer, TopicPartition
+from confluent_kafka import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Consumer, Producer, TopicPartition
 
 import util
 
@@ -127,3 +127,35 @@ def test_consume_from_middle_and_end(cluster, topic):
     got = util.consume(cluster.bootstrap, topic, offset=42, count=8)
     assert [m.offset() for m in got] == list(range(42, 50))
     assert util.consume(cluster.bootstrap, topic, offset=50) == []
+
+
+def test_log_append_time(cluster, topic):
+    util.create_topic(cluster.bootstrap, topic, config={"message.timestamp.type": "LogAppendTime"})
+    old = int(time.time() * 1000) - 86_400_000
+    before = int(time.time() * 1000)
+    util.produce(cluster.bootstrap, topic, [dict(value=str(i).encode(), timestamp=old + i) for i in range(10)])
+    after = int(time.time() * 1000)
+    got = util.consume(cluster.bootstrap, topic, count=10)
+    for m in got:
+        kind, ts = m.timestamp()
+        assert kind == TIMESTAMP_LOG_APPEND_TIME
+        assert before - 1000 <= ts <= after + 1000, (ts, before, after)
+
+
+def test_consumer_waiting_at_the_end_gets_new_records(cluster, topic):
+    util.create_topic(cluster.bootstrap, topic)
+    c = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": "odradek-integration",
+                  "enable.auto.commit": False, "fetch.wait.max.ms": 5000})
+    try:
+        c.assign([TopicPartition(topic, 0, 0)])
+        assert c.poll(1.5) is None
+        start = time.monotonic()
+        util.produce(cluster.bootstrap, topic, [dict(value=b"late")])
+        m = None
+        while m is None and time.monotonic() - start < 15:
+            m = c.poll(0.2)
+        assert m is not None and m.error() is None and m.value() == b"late"
+        # A long poll is woken by the append: well under fetch.wait.max.ms.
+        assert time.monotonic() - start < 3.0, time.monotonic() - start
+    finally:
+        c.close()
