@@ -86,3 +86,25 @@ def test_replicated_topic_survives_a_broker_stop(cluster3, topic):
             break
         time.sleep(0.3)
     assert all(sorted(p["isr"]) == [0, 1, 2] for p in topics[topic]["partitions"].values()), topics
+
+
+def test_controller_killed(cluster3, topic):
+    # SIGKILL the controller: another broker takes over, the killed broker's partitions come back
+    # when it restarts (replication factor 1: nothing can take them over meanwhile), and every
+    # acknowledged record is still there.
+    util.create_topic(cluster3.bootstrap, topic, partitions=3, replication_factor=1)
+    util.produce(cluster3.bootstrap, topic, [dict(partition=p, value=f"before-{p}".encode()) for p in range(3)])
+    _, controller, _ = metadata(cluster3, topic)
+    cluster3.restart(controller, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, new_controller, topics = metadata(cluster3, topic)
+        if new_controller >= 0 and all(p["leader"] >= 0 for p in topics[topic]["partitions"].values()):
+            break
+        time.sleep(0.2)
+    assert new_controller >= 0, "no controller after the old one was killed"
+    util.wait_for_leaders(cluster3.bootstrap, topic, 3, timeout=60)
+    util.produce(cluster3.bootstrap, topic, [dict(partition=p, value=f"after-{p}".encode()) for p in range(3)])
+    for p in range(3):
+        got = util.consume(cluster3.bootstrap, topic, partition=p, count=2)
+        assert [m.value() for m in got] == [f"before-{p}".encode(), f"after-{p}".encode()]
