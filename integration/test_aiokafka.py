@@ -97,3 +97,29 @@ def test_offsets_for_times_and_ends(cluster, topic):
     assert (begin, end) == (0, 30)
     got = run(consume(cluster.bootstrap, topic, 19, start=11))
     assert [r.value for r in got] == [str(i).encode() for i in range(11, 30)]
+
+
+def test_admin_client(cluster, topic):
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    async def scenario():
+        admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap, request_timeout_ms=30000)
+        await admin.start()
+        try:
+            created = await admin.create_topics([NewTopic(topic, 3, 1, topic_configs={"cleanup.policy": "delete",
+                                                                                        "retention.ms": "5000000"})])
+            errors = [e[1] for e in created.topic_errors]
+            util.wait_for_leaders(cluster.bootstrap, topic, 3)
+            listed = topic in await admin.list_topics()
+            [described] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+            entries = {e[0]: e[1] for e in described.resources[0][4]}
+            deleted = await admin.delete_topics([topic])
+            return errors, listed, described.resources[0][0], entries, [e[1] for e in deleted.topic_error_codes]
+        finally:
+            await admin.close()
+
+    errors, listed, describe_error, entries, delete_errors = run(scenario())
+    assert errors == [0] and listed
+    assert describe_error == 0 and entries["retention.ms"] == "5000000" and entries["cleanup.policy"] == "delete"
+    assert delete_errors == [0]

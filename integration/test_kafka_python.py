@@ -79,6 +79,19 @@ def test_admin_client(cluster, topic):
         admin.close()
 
 
+def test_admin_client_2_0(cluster, topic, kafka_python2):
+    run = subprocess.run([str(kafka_python2), str(Path(__file__).parent / "clients/kafka_python2_admin.py"),
+                          cluster.bootstrap, topic], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, f"kafka-python 2.0 admin failed:\n{run.stderr[-4000:]}"
+    out = json.loads(run.stdout)
+    assert out["create_errors"] == [0] and out["listed"]
+    error_code, name, entries = out["describe"]
+    assert (error_code, name) == (0, topic) and entries["retention.ms"] == "86400000"
+    assert out["alter_errors"] == [0] and out["after_alter"] == "1000000"
+    assert out["partition_errors"] == [0] and out["partitions"] == 4
+    assert out["delete_errors"] == [0] and out["gone"]
+
+
 def test_idempotent_producer(cluster, topic):
     util.create_topic(cluster.bootstrap, topic)
     p = KafkaProducer(bootstrap_servers=cluster.bootstrap, enable_idempotence=True, acks="all",
