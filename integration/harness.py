@@ -168,6 +168,13 @@ class ZooKeeper:
             time.sleep(0.1)
         raise RuntimeError(f"ZooKeeper did not serve within {timeout} s:\n{self.process.log_tail()}")
 
+    def pause(self):
+        """SIGSTOP: the server stops answering without closing its sockets."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.process.pid, signal.SIGCONT)
+
     def ephemeral_paths(self):
         """Ephemeral znodes by the `dump` four-letter word (paths only)."""
         answer = four_letter_word("dump", self.port) or ""

@@ -4,6 +4,8 @@ replicated topics keep acknowledged data when a broker stops."""
 import signal
 import time
 
+from confluent_kafka import Producer
+
 import kafkawire
 import util
 
@@ -108,3 +110,53 @@ def test_controller_killed(cluster3, topic):
     for p in range(3):
         got = util.consume(cluster3.bootstrap, topic, partition=p, count=2)
         assert [m.value() for m in got] == [f"before-{p}".encode(), f"after-{p}".encode()]
+
+
+def test_idempotent_producer_across_leader_failover(make_cluster, topic):
+    # Replication factor 3, min.insync.replicas 2, acks=all, idempotence on: the leader is killed
+    # (SIGKILL) in the middle of production; a follower takes over and the producer's retries land
+    # exactly once.
+    cluster = make_cluster(brokers=3)
+    util.create_topic(cluster.bootstrap, topic, partitions=1, replication_factor=3, config={"min.insync.replicas": "2"})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        parts = metadata(cluster, topic)[2][topic]["partitions"]
+        if sorted(parts[0]["isr"]) == [0, 1, 2]:
+            break
+        time.sleep(0.2)
+    victim = parts[0]["leader"]
+
+    errors, offsets = [], []
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "enable.idempotence": True, "linger.ms": 5,
+                         "message.timeout.ms": 90000, "error_cb": lambda e: errors.append(e)})
+
+    def report(err, msg):
+        if err:
+            errors.append(err)
+        else:
+            offsets.append(msg.offset())
+
+    total, kill_at = 3000, 1000
+    for i in range(total):
+        while True:
+            try:
+                producer.produce(topic, value=str(i).encode(), partition=0, on_delivery=report)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+        if i % 20 == 0:
+            time.sleep(0.01)
+        if i == kill_at:
+            cluster.broker(victim).stop(signal.SIGKILL)
+    assert producer.flush(120) == 0
+    # Transient errors (the killed broker's connections) are expected; a fatal one is not.
+    assert not [e for e in errors if e.fatal()], [str(e) for e in errors]
+    assert len(offsets) == total, f"{total - len(offsets)} messages failed: {[str(e) for e in errors[:5]]}"
+
+    survivors = ",".join(b.address for b in cluster.brokers if b.broker_id != victim)
+    got = util.consume(survivors, topic, count=total, timeout=60)
+    values = [int(m.value()) for m in got]
+    assert len(values) == len(set(values)), f"{len(values) - len(set(values))} duplicates"
+    assert values == list(range(total))
+    assert util.watermarks(survivors, topic)[1] == total
