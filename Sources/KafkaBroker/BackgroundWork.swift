@@ -31,6 +31,11 @@ extension KafkaServer {
             }
         })
         tasks.append(Task { [weak self] in await self?.followConfigChanges() })
+        // Shrinks are checked at half the allowed lag, as Kafka does; expansions are quick to matter
+        // (acks=all waits on the ISR), so they are looked for every 200 ms.
+        tasks.append(Self.every(milliseconds: min(settings.replicaLagTimeMaxMs / 2, 200)) { [weak self] in
+            await self?.updateIsrs()
+        })
         background.withLock { $0.append(contentsOf: tasks) }
     }
 

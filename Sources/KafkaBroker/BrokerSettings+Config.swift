@@ -17,6 +17,7 @@ extension BrokerSettings {
         deleteTopicEnable = config.deleteTopicEnable
         uncleanLeaderElection = config.uncleanLeaderElectionEnable
         maxRequestSize = config.socketRequestMaxBytes
+        replicaLagTimeMaxMs = config.replicaLagTimeMaxMs
         retentionCheckIntervalMs = config.logRetentionCheckIntervalMs
         flushSchedulerIntervalMs = config.logFlushSchedulerIntervalMs
         logConfig = config.logConfig

@@ -30,6 +30,8 @@ public struct BrokerSettings: Sendable {
     public var autoCreateTopics = true
     public var deleteTopicEnable = true
     public var uncleanLeaderElection = false
+    /// `replica.lag.time.max.ms`.
+    public var replicaLagTimeMaxMs: Int64 = 30_000
     /// `socket.request.max.bytes`.
     public var maxRequestSize = 104_857_600
     /// `log.retention.check.interval.ms`.

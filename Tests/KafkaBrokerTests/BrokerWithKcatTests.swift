@@ -18,7 +18,17 @@ struct BrokerWithKcatTests {
         return try await KafkaServer.start(settings: settings, logger: testLogger)
     }
 
-    static func kcat(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+    /// Runs kcat on a Dispatch thread: waiting for a process must not hold one of Swift's few
+    /// cooperative threads, which the brokers in this process need to answer it.
+    static func kcat(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runKcat(arguments, input: input) })
+            }
+        }
+    }
+
+    private static func runKcat(_ arguments: [String], input: String?) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
         process.arguments = arguments
@@ -45,11 +55,11 @@ struct BrokerWithKcatTests {
         for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
             let topic = "kcat-\(codec)"
             let lines = (0..<50).map { "k\($0):\(codec)-value-\($0)" }
-            let produced = try Self.kcat(
+            let produced = try await Self.kcat(
                 ["-b", bootstrap, "-P", "-t", topic, "-p", "0", "-K", ":", "-z", codec, "-X", "topic.request.required.acks=all"],
                 input: lines.joined(separator: "\n") + "\n")
             #expect(produced.status == 0, "kcat could not produce with \(codec)")
-            let consumed = try Self.kcat(["-b", bootstrap, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-f", "%k:%s\n"])
+            let consumed = try await Self.kcat(["-b", bootstrap, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-f", "%k:%s\n"])
             #expect(consumed.status == 0)
             #expect(consumed.output.split(separator: "\n").map(String.init) == lines, "codec \(codec)")
         }
@@ -69,16 +79,16 @@ struct BrokerWithKcatTests {
         }
         let bootstrap = servers.map { "127.0.0.1:\($0.boundPorts[0])" }.joined(separator: ",")
         let lines = (0..<60).map { "k\($0):v\($0)" }
-        let produced = try Self.kcat(
+        let produced = try await Self.kcat(
             ["-b", bootstrap, "-P", "-t", "spread", "-K", ":", "-X", "topic.request.required.acks=all"],
             input: lines.joined(separator: "\n") + "\n")
         #expect(produced.status == 0)
         for server in servers {
-            let listing = try Self.kcat(["-b", "127.0.0.1:\(server.boundPorts[0])", "-L", "-t", "spread"])
+            let listing = try await Self.kcat(["-b", "127.0.0.1:\(server.boundPorts[0])", "-L", "-t", "spread"])
             #expect(listing.output.contains("3 brokers:"), "\(listing.output)")
             #expect(listing.output.contains("6 partitions:"), "\(listing.output)")
         }
-        let consumed = try Self.kcat(["-b", bootstrap, "-C", "-t", "spread", "-o", "beginning", "-e", "-f", "%p %k:%s\n"])
+        let consumed = try await Self.kcat(["-b", bootstrap, "-C", "-t", "spread", "-o", "beginning", "-e", "-f", "%p %k:%s\n"])
         let got = consumed.output.split(separator: "\n").map { $0.split(separator: " ")[1] }.map(String.init)
         #expect(got.sorted() == lines.sorted())
         let usedPartitions = Set(consumed.output.split(separator: "\n").map { $0.split(separator: " ")[0] })

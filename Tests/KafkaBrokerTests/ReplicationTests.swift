@@ -24,7 +24,7 @@ struct ReplicationTests {
         #expect(created.topics.first?.errorCode == 0)
 
         let lines = (0..<100).map { "r\($0)" }
-        let produced = try BrokerWithKcatTests.kcat(
+        let produced = try await BrokerWithKcatTests.kcat(
             ["-b", bootstrap, "-P", "-t", "replicated", "-p", "0", "-X", "topic.request.required.acks=all", "-X", "message.timeout.ms=20000"],
             input: lines.joined(separator: "\n") + "\n")
         #expect(produced.status == 0, "acks=all produce should complete once the followers have the records")
@@ -37,7 +37,7 @@ struct ReplicationTests {
         let survivors = servers.enumerated().filter { $0.offset != leaderIndex }.map { "127.0.0.1:\($0.element.boundPorts[0])" }
         var consumed: [String] = []
         for _ in 0..<50 where consumed != lines {
-            let result = try BrokerWithKcatTests.kcat(["-b", survivors.joined(separator: ","), "-C", "-t", "replicated", "-p", "0", "-o", "beginning", "-e"])
+            let result = try await BrokerWithKcatTests.kcat(["-b", survivors.joined(separator: ","), "-C", "-t", "replicated", "-p", "0", "-o", "beginning", "-e"])
             consumed = result.output.split(separator: "\n").map(String.init)
             if consumed != lines { try await Task.sleep(for: .milliseconds(200)) }
         }

@@ -14,6 +14,16 @@ final class Partition: Sendable {
         var settings = PartitionSettings()
         /// Followers' log end offsets as their fetches report them (the leader's own is the log's).
         var followerEnds: [Int32: Int64] = [:]
+        /// When each follower last fetched from at or above the leader's log end (Kafka's
+        /// lastCaughtUpTimeMs), for ISR shrinking.
+        var caughtUpAt: [Int32: ContinuousClock.Instant] = [:]
+        /// The leader's log end and the time at each follower's previous fetch.
+        var previousFetch: [Int32: (logEnd: Int64, at: ContinuousClock.Instant)] = [:]
+        /// The state znode's version and controller epoch, for the leader's compare-and-set ISR writes.
+        var zkVersion: Int32 = 0
+        var controllerEpoch: Int32 = 0
+        /// The log end when this broker became leader: a follower joins the ISR only past it.
+        var leaderEpochStartOffset: Int64 = 0
     }
 
     let topicPartition: TopicPartition
@@ -43,7 +53,14 @@ final class Partition: Sendable {
         state.withLock { state in
             let incoming = decision.leaderAndIsr
             guard incoming.leaderEpoch >= state.leaderEpoch else { return false }
-            if incoming.leaderEpoch > state.leaderEpoch || incoming.leader != state.leader { state.followerEnds = [:] }
+            if incoming.leaderEpoch > state.leaderEpoch || incoming.leader != state.leader {
+                state.followerEnds = [:]
+                let now = ContinuousClock.now
+                state.caughtUpAt = Dictionary(uniqueKeysWithValues: incoming.isr.map { ($0, now) })
+                state.leaderEpochStartOffset = log.logEndOffset
+            }
+            state.zkVersion = incoming.zkVersion
+            state.controllerEpoch = incoming.controllerEpoch
             state.leader = incoming.leader
             state.leaderEpoch = incoming.leaderEpoch
             state.isr = incoming.isr
@@ -54,7 +71,48 @@ final class Partition: Sendable {
 
     /// Notes how far a follower's log reaches (the offset it fetches from).
     func updateFollowerEnd(_ replica: Int32, offset: Int64) {
-        state.withLock { $0.followerEnds[replica] = max($0.followerEnds[replica] ?? 0, offset) }
+        let logEnd = log.logEndOffset
+        let now = ContinuousClock.now
+        state.withLock { state in
+            state.followerEnds[replica] = max(state.followerEnds[replica] ?? 0, offset)
+            // Caught up now if it has all, or caught up as of its previous fetch if it now has all that
+            // the leader had then (so a follower of a busy partition is not shrunk for being behind
+            // by one fetch).
+            if offset >= logEnd {
+                state.caughtUpAt[replica] = now
+            } else if let previous = state.previousFetch[replica], offset >= previous.logEnd {
+                state.caughtUpAt[replica] = max(state.caughtUpAt[replica] ?? previous.at, previous.at)
+            }
+            state.previousFetch[replica] = (logEnd, now)
+        }
+    }
+
+    /// The ISR the leader should announce: followers that caught up with the high watermark (and
+    /// past the start of this leader's epoch) join, followers that have not caught up for `maxLag`
+    /// leave. Nil when it stays as it is.
+    func proposedIsr(maxLag: Duration) -> [Int32]? {
+        let highWatermark = log.highWatermark
+        return state.withLock { state -> [Int32]? in
+            guard state.leader == localBroker else { return nil }
+            let now = ContinuousClock.now
+            var isr = state.isr.filter { replica in
+                replica == localBroker || now - (state.caughtUpAt[replica] ?? now) <= maxLag
+            }
+            for replica in state.replicas where !isr.contains(replica) && replica != localBroker {
+                if let end = state.followerEnds[replica], end >= highWatermark, end >= state.leaderEpochStartOffset {
+                    isr.append(replica)
+                }
+            }
+            return Set(isr) == Set(state.isr) ? nil : isr
+        }
+    }
+
+    /// Records an ISR the leader wrote to ZooKeeper (the znode's new version).
+    func applyIsr(_ isr: [Int32], zkVersion: Int32) {
+        state.withLock { state in
+            state.isr = isr
+            state.zkVersion = zkVersion
+        }
     }
 
     /// The high watermark the leader may expose: the smallest log end among the ISR (the leader's
