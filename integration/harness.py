@@ -241,6 +241,18 @@ class Broker:
     def stop(self, sig=signal.SIGTERM, timeout=30.0):
         return self.process.stop(sig, timeout)
 
+    def state(self):
+        """One line for failure reports: running or not, port accepting, open files, RSS."""
+        if not self.process.running():
+            return "not running"
+        try:
+            fds = len(os.listdir(f"/proc/{self.pid}/fd"))
+            rss = self.rss_kib() // 1024
+        except (OSError, RuntimeError):
+            fds, rss = "?", "?"
+        return (f"pid {self.pid}, port {self.port} {'accepting' if port_open(self.port) else 'NOT accepting'}, "
+                f"{fds} open files, RSS {rss} MiB")
+
     def rss_kib(self):
         """VmRSS from /proc/PID/status, in KiB."""
         with open(f"/proc/{self.pid}/status") as f:
@@ -330,7 +342,7 @@ class Cluster:
     def logs(self, lines=60):
         parts = []
         for b in self.brokers:
-            parts.append(f"---- broker {b.broker_id} ({b.process.log_path}), last {lines} lines\n"
+            parts.append(f"---- broker {b.broker_id} ({b.process.log_path}): {b.state()}; last {lines} lines\n"
                          + b.process.log_tail(lines))
         parts.append(f"---- zookeeper ({self.zookeeper.process.log_path}), last 15 lines\n"
                      + self.zookeeper.process.log_tail(15))

@@ -11,14 +11,15 @@ import util
 
 
 def metadata(cluster, topic, via=0):
-    with kafkawire.Connection("127.0.0.1", cluster.brokers[via].port) as c:
-        return kafkawire.metadata(c, [topic])
+    """Raw Metadata v1 from broker `via` for `topic` (None: brokers only)."""
+    with kafkawire.Connection("127.0.0.1", cluster.broker(via).port) as c:
+        return kafkawire.metadata(c, [] if topic is None else [topic])
 
 
 def test_every_broker_serves_the_same_metadata(cluster3):
     views = []
     for i in range(3):
-        brokers, controller, _ = metadata(cluster3, "none", via=i)
+        brokers, controller, _ = metadata(cluster3, None, via=i)
         views.append((brokers, controller))
     assert all(v == views[0] for v in views), views
     brokers, controller = views[0]
@@ -45,70 +46,84 @@ def test_leaders_spread_and_clients_follow(cluster3, topic):
     assert err == 6
 
 
-def test_replicated_topic_survives_a_broker_stop(cluster3, topic):
-    util.create_topic(cluster3.bootstrap, topic, partitions=3, replication_factor=3)
-    deadline = time.monotonic() + 30
+def wait_for_isr(cluster, topic, want, timeout=30.0, via=None):
+    """Until every partition's ISR is `want` (sorted); returns the last partitions seen."""
+    via = cluster.brokers[0].broker_id if via is None else via
+    deadline = time.monotonic() + timeout
     while True:
-        _, _, topics = metadata(cluster3, topic)
-        parts = topics[topic]["partitions"]
-        if all(sorted(p["isr"]) == [0, 1, 2] for p in parts.values()) or time.monotonic() > deadline:
-            break
+        parts = metadata(cluster, topic, via=via)[2][topic]["partitions"]
+        if all(sorted(p["isr"]) == want for p in parts.values()) or time.monotonic() > deadline:
+            return parts
         time.sleep(0.2)
+
+
+def stop_a_leader_and_produce(cluster, topic):
+    """A replicated topic with 300 records; the leader of partition 0 stopped (SIGTERM); followers
+    take over and 90 more records go in. Returns (victim, survivors' bootstrap, every record)."""
+    util.create_topic(cluster.bootstrap, topic, partitions=3, replication_factor=3)
+    parts = wait_for_isr(cluster, topic, [0, 1, 2])
     assert all(sorted(p["replicas"]) == [0, 1, 2] and sorted(p["isr"]) == [0, 1, 2] for p in parts.values()), parts
-
     first = [dict(partition=i % 3, value=f"first-{i}".encode()) for i in range(300)]
-    util.produce(cluster3.bootstrap, topic, first, {"acks": "all"})
+    util.produce(cluster.bootstrap, topic, first, {"acks": "all"})
 
-    # Stop the leader of partition 0; a follower takes over and keeps every acknowledged record.
     victim = parts[0]["leader"]
-    cluster3.broker(victim).stop(signal.SIGTERM)
-    survivors = ",".join(b.address for b in cluster3.brokers if b.broker_id != victim)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            _, _, topics = metadata(cluster3, topic, via=next(b.broker_id for b in cluster3.brokers if b.broker_id != victim))
-            if all(p["leader"] not in (victim, -1) for p in topics[topic]["partitions"].values()):
-                break
-            time.sleep(0.2)
-        assert all(p["leader"] not in (victim, -1) for p in topics[topic]["partitions"].values()), topics
-        second = [dict(partition=i % 3, value=f"second-{i}".encode()) for i in range(90)]
-        util.produce(survivors, topic, second, {"acks": "all"})
-        for p in range(3):
-            got = util.consume(survivors, topic, partition=p, count=130)
-            assert [m.value() for m in got] == [s["value"] for s in first + second if s["partition"] == p]
-    finally:
-        cluster3.broker(victim).start()
-        cluster3.wait_all_registered()
-
-    # Back in the cluster, the restarted broker catches up and rejoins the ISR.
+    cluster.broker(victim).stop(signal.SIGTERM)
+    other = next(b.broker_id for b in cluster.brokers if b.broker_id != victim)
+    survivors = ",".join(b.address for b in cluster.brokers if b.broker_id != victim)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        _, _, topics = metadata(cluster3, topic)
-        if all(sorted(p["isr"]) == [0, 1, 2] for p in topics[topic]["partitions"].values()):
+        topics = metadata(cluster, topic, via=other)[2]
+        if all(p["leader"] not in (victim, -1) for p in topics[topic]["partitions"].values()):
             break
-        time.sleep(0.3)
-    assert all(sorted(p["isr"]) == [0, 1, 2] for p in topics[topic]["partitions"].values()), topics
+        time.sleep(0.2)
+    assert all(p["leader"] not in (victim, -1) for p in topics[topic]["partitions"].values()), topics
+    second = [dict(partition=i % 3, value=f"second-{i}".encode()) for i in range(90)]
+    util.produce(survivors, topic, second, {"acks": "all"})
+    return victim, survivors, first + second
 
 
-def test_controller_killed(cluster3, topic):
+def test_replicated_topic_survives_a_broker_stop(make_cluster, topic):
+    cluster = make_cluster(brokers=3)
+    victim, survivors, records = stop_a_leader_and_produce(cluster, topic)
+    for p in range(3):
+        got = util.consume(survivors, topic, partition=p, count=130)
+        assert [m.value() for m in got] == [s["value"] for s in records if s["partition"] == p]
+
+
+def test_restarted_follower_rejoins_the_isr(make_cluster, topic):
+    cluster = make_cluster(brokers=3)
+    victim, _, records = stop_a_leader_and_produce(cluster, topic)
+    cluster.broker(victim).start()
+    cluster.wait_all_registered()
+    # The restarted broker catches up and its leaders add it back to the ISR.
+    parts = wait_for_isr(cluster, topic, [0, 1, 2], timeout=30)
+    assert all(sorted(p["isr"]) == [0, 1, 2] for p in parts.values()), parts
+    # Nothing was lost on the way.
+    for p in range(3):
+        got = util.consume(cluster.bootstrap, topic, partition=p, count=130)
+        assert [m.value() for m in got] == [s["value"] for s in records if s["partition"] == p]
+
+
+def test_controller_killed(make_cluster, topic):
     # SIGKILL the controller: another broker takes over, the killed broker's partitions come back
     # when it restarts (replication factor 1: nothing can take them over meanwhile), and every
     # acknowledged record is still there.
-    util.create_topic(cluster3.bootstrap, topic, partitions=3, replication_factor=1)
-    util.produce(cluster3.bootstrap, topic, [dict(partition=p, value=f"before-{p}".encode()) for p in range(3)])
-    _, controller, _ = metadata(cluster3, topic)
-    cluster3.restart(controller, signal.SIGKILL)
+    cluster = make_cluster(brokers=3)
+    util.create_topic(cluster.bootstrap, topic, partitions=3, replication_factor=1)
+    util.produce(cluster.bootstrap, topic, [dict(partition=p, value=f"before-{p}".encode()) for p in range(3)])
+    _, controller, _ = metadata(cluster, topic)
+    cluster.restart(controller, signal.SIGKILL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        _, new_controller, topics = metadata(cluster3, topic)
+        _, new_controller, topics = metadata(cluster, topic)
         if new_controller >= 0 and all(p["leader"] >= 0 for p in topics[topic]["partitions"].values()):
             break
         time.sleep(0.2)
     assert new_controller >= 0, "no controller after the old one was killed"
-    util.wait_for_leaders(cluster3.bootstrap, topic, 3, timeout=60)
-    util.produce(cluster3.bootstrap, topic, [dict(partition=p, value=f"after-{p}".encode()) for p in range(3)])
+    util.wait_for_leaders(cluster.bootstrap, topic, 3, timeout=60)
+    util.produce(cluster.bootstrap, topic, [dict(partition=p, value=f"after-{p}".encode()) for p in range(3)])
     for p in range(3):
-        got = util.consume(cluster3.bootstrap, topic, partition=p, count=2)
+        got = util.consume(cluster.bootstrap, topic, partition=p, count=2)
         assert [m.value() for m in got] == [f"before-{p}".encode(), f"after-{p}".encode()]
 
 
