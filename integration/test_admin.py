@@ -52,8 +52,17 @@ def test_create_describe_delete(cluster, topic):
         time.sleep(0.2)
     assert topic not in topic_names(cluster.bootstrap)
 
-    # The name can be used again, and the new topic starts empty.
-    util.create_topic(cluster.bootstrap, topic, partitions=1)
+    # The name can be used again once the deletion completes (as in Kafka, a topic still marked for
+    # deletion answers TOPIC_ALREADY_EXISTS), and the new topic starts empty.
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            util.create_topic(cluster.bootstrap, topic, partitions=1)
+            break
+        except KafkaException as e:
+            if e.args[0].name() != "TOPIC_ALREADY_EXISTS" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
     assert util.watermarks(cluster.bootstrap, topic) == (0, 0)
     util.produce(cluster.bootstrap, topic, [dict(value=b"second life")])
     assert [m.value() for m in util.consume(cluster.bootstrap, topic, count=1)] == [b"second life"]
