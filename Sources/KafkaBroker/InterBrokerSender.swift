@@ -16,6 +16,12 @@ final class InterBrokerSender: Sendable {
     private let logger: Logger
     private let queues = Mutex<[Int32: AsyncStream<ControllerRequest>.Continuation]>([:])
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// Requests queued and not yet answered (or dropped), over all brokers.
+    private let outstanding = Mutex(0)
+
+    /// Whether every queued request has been delivered (or given up on): an admin request waits for
+    /// this so that every broker knows about a new topic when the client is answered.
+    var isIdle: Bool { outstanding.withLock { $0 == 0 } }
 
     init(zk: KafkaZkClient, group: any EventLoopGroup, logger: Logger) {
         self.zk = zk
@@ -33,17 +39,22 @@ final class InterBrokerSender: Sendable {
             tasks.withLock { $0.append(task) }
             return continuation
         }
+        outstanding.withLock { $0 += 1 }
         continuation.yield(request)
     }
 
-    func shutdown() {
+    /// Stops sending and waits until every connection is closed (before the event loops stop).
+    func shutdown() async {
         for continuation in queues.withLock({ Array($0.values) }) { continuation.finish() }
-        for task in tasks.withLock({ $0 }) { task.cancel() }
+        let running = tasks.withLock { $0 }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
     }
 
     private func drain(_ stream: AsyncStream<ControllerRequest>, to broker: Int32) async {
         var connection: KafkaConnection?
         for await request in stream {
+            defer { outstanding.withLock { $0 -= 1 } }
             var attempt = 0
             while !Task.isCancelled {
                 attempt += 1

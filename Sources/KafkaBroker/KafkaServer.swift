@@ -45,7 +45,17 @@ public final class KafkaServer: Sendable {
         let io = BlockingIO(pool: threadPool)
         var logger = logger
         let zk = try await settings.zooKeeper.connect(logger: logger)
-        let brokerID = settings.brokerID >= 0 ? settings.brokerID : try await zk.generateBrokerID()
+        let clusterID = try await zk.getOrCreateClusterID()
+        let configuredID = settings.brokerID >= 0 ? settings.brokerID : nil
+        // A broker id generated earlier is kept in meta.properties, as Kafka does.
+        let storedID = try await io.run { try BrokerMetadata.check(logDirs: settings.logDirs, brokerID: configuredID, clusterID: clusterID) }
+        let brokerID: Int32
+        if let known = configuredID ?? storedID {
+            brokerID = known
+        } else {
+            brokerID = try await zk.generateBrokerID()
+        }
+        try await io.run { try BrokerMetadata.write(logDirs: settings.logDirs, brokerID: brokerID, clusterID: clusterID) }
         logger[metadataKey: "broker.id"] = "\(brokerID)"
 
         // Storage first: recovery after an unclean stop happens here, before any client is served.
@@ -159,8 +169,8 @@ public final class KafkaServer: Sendable {
         logger.info("shutting down")
         for task in background.withLock({ $0 }) { task.cancel() }
         for server in servers.withLock({ $0 }) { await server.close() }
-        interBroker.shutdown()
-        for fetcher in fetchers.withLock({ Array($0.values) }) { fetcher.stop() }
+        await interBroker.shutdown()
+        for fetcher in fetchers.withLock({ Array($0.values) }) { await fetcher.stop() }
         if let coordinator { await coordinator.shutdown() }
         await zk.zooKeeper.close()
         let logManager = self.logManager

@@ -81,7 +81,7 @@ extension KafkaServer {
         // Kafka answers once the new topics have leaders, or with REQUEST_TIMED_OUT at the timeout.
         let waitingFor = created
         let ready = await waitUntil(timeoutMs: request.timeoutMs) {
-            waitingFor.allSatisfy { self.metadata.hasLeaders(topic: $0.0, partitionCount: $0.1) }
+            waitingFor.allSatisfy { self.metadata.hasLeaders(topic: $0.0, partitionCount: $0.1) } && self.interBroker.isIdle
         }
         if !ready {
             for index in results.indices where results[index].errorCode == 0 && created.contains(where: { $0.0 == results[index].name }) {
@@ -149,7 +149,9 @@ extension KafkaServer {
             results.append(result)
         }
         let deleting = queued
-        let done = await waitUntil(timeoutMs: request.timeoutMs) { deleting.allSatisfy { !self.metadata.contains(topic: $0) } }
+        let done = await waitUntil(timeoutMs: request.timeoutMs) {
+            deleting.allSatisfy { !self.metadata.contains(topic: $0) } && self.interBroker.isIdle
+        }
         if !done {
             for index in results.indices where queued.contains(results[index].name ?? "") && metadata.contains(topic: results[index].name ?? "") {
                 results[index].errorCode = KafkaErrorCode.requestTimedOut.rawValue
@@ -199,7 +201,7 @@ extension KafkaServer {
         }
         let growing = grown
         _ = await waitUntil(timeoutMs: request.timeoutMs) {
-            growing.allSatisfy { self.metadata.hasLeaders(topic: $0.0, partitionCount: $0.1) }
+            growing.allSatisfy { self.metadata.hasLeaders(topic: $0.0, partitionCount: $0.1) } && self.interBroker.isIdle
         }
         return CreatePartitionsResponse(results: results)
     }

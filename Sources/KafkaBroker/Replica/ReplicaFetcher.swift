@@ -40,7 +40,12 @@ final class ReplicaFetcher: Sendable {
     func remove(_ tp: TopicPartition) { partitions.withLock { _ = $0.removeValue(forKey: tp) } }
     var isEmpty: Bool { partitions.withLock { $0.isEmpty } }
 
-    func stop() { task.withLock { $0 }?.cancel() }
+    /// Stops fetching and waits until the connection is closed (before the event loops stop).
+    func stop() async {
+        let running = task.withLock { $0 }
+        running?.cancel()
+        await running?.value
+    }
 
     private func run() async {
         var connection: KafkaConnection?
