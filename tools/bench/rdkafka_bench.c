@@ -12,6 +12,7 @@
  *                                                              produce RATE records/s; a consumer in the same
  *                                                              process reads them back; end-to-end latency
  *                                                              from the CLOCK_MONOTONIC stamp in each payload
+ *                                                              [-A FILE: every sample, send time and latency]
  *   -X key=value (repeatable) overrides a librdkafka property of every client the mode creates.
  *
  * Written against librdkafka 2.0's rdkafka.h and only its long-standing calls, so one source links
@@ -45,6 +46,7 @@ static double rate = 10000;
 static double duration = 10;
 static double warmup = 2;
 static double timeout_s = 300;
+static const char *dump_path;
 static const char *overrides[MAX_OVERRIDES];
 static int n_overrides;
 
@@ -286,7 +288,7 @@ struct consume_state {
     rd_kafka_resp_err_t err;
     char errstr[512];
     /* latency mode */
-    uint64_t *lat;
+    uint64_t *lat, *sent_at;
     long long lat_cap, lat_n, seen;
     uint64_t measure_from_ns;
 };
@@ -309,8 +311,11 @@ static void consume_cb(rd_kafka_message_t *m, void *opaque) {
         uint64_t sent;
         memcpy(&sent, m->payload, 8);
         st->seen++;
-        if (sent >= st->measure_from_ns && st->lat_n < st->lat_cap)
+        if (sent >= st->measure_from_ns && st->lat_n < st->lat_cap) {
+            if (st->sent_at)
+                st->sent_at[st->lat_n] = sent;
             st->lat[st->lat_n++] = now_ns() - sent;
+        }
     }
 }
 
@@ -402,6 +407,8 @@ static void latency(void) {
     long long total = (long long)(rate * (warmup + duration));
     lt.st.lat_cap = (long long)(rate * duration) + 1024;
     lt.st.lat = malloc(lt.st.lat_cap * sizeof(uint64_t));
+    if (dump_path)
+        lt.st.sent_at = malloc(lt.st.lat_cap * sizeof(uint64_t));
     lt.st.measure_from_ns = UINT64_MAX;
     if (rd_kafka_consume_start(lt.rkt, 0, RD_KAFKA_OFFSET_END) == -1)
         die("consume_start: %s", rd_kafka_err2str(rd_kafka_last_error()));
@@ -459,6 +466,16 @@ static void latency(void) {
     if (atomic_load(&failed))
         die("produce: %lld deliveries failed; first error: %s", (long long)failed, first_error);
     long long n = lt.st.lat_n;
+    if (dump_path) {
+        FILE *f = fopen(dump_path, "w");
+        if (!f)
+            die("%s: %s", dump_path, strerror(errno));
+        fprintf(f, "sent_s latency_ms\n");
+        for (long long i = 0; i < n; i++)
+            fprintf(f, "%.6f %.3f\n", (lt.st.sent_at[i] - t0) / 1e9, lt.st.lat[i] / 1e6);
+        fclose(f);
+        free(lt.st.sent_at);
+    }
     qsort(lt.st.lat, n, sizeof(uint64_t), cmp_u64);
     double achieved = (double)total / ((t_sent - t0) / 1e9);
     printf("{\"mode\":\"latency\",\"topic\":\"%s\",\"rate\":%.0f,\"achieved_rate\":%.0f,\"size\":%d,"
@@ -479,13 +496,13 @@ static void latency(void) {
 
 static void usage(void) {
     fprintf(stderr, "usage: rdkafka_bench -b HOST:PORT -t TOPIC [-n N] [-s SIZE] [-r RATE] [-d SECONDS] "
-                    "[-w WARMUP] [-T TIMEOUT] [-X key=value]... create|delete|produce|consume|latency\n");
+                    "[-w WARMUP] [-T TIMEOUT] [-A FILE] [-X key=value]... create|delete|produce|consume|latency\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     int opt;
-    while ((opt = getopt(argc, argv, "b:t:n:s:r:d:w:T:X:h")) != -1) {
+    while ((opt = getopt(argc, argv, "b:t:n:s:r:d:w:T:X:A:h")) != -1) {
         switch (opt) {
         case 'b': brokers = optarg; break;
         case 't': topic = optarg; break;
@@ -495,6 +512,7 @@ int main(int argc, char **argv) {
         case 'd': duration = atof(optarg); break;
         case 'w': warmup = atof(optarg); break;
         case 'T': timeout_s = atof(optarg); break;
+        case 'A': dump_path = optarg; break;
         case 'X':
             if (n_overrides == MAX_OVERRIDES)
                 die("too many -X");
