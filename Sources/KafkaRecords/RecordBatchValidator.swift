@@ -1,4 +1,6 @@
+import KafkaCompression
 import KafkaModel
+import NIOCore
 /// The checks a leader makes on a batch a producer sent, before it is appended (Kafka's
 /// `LogValidator` for magic v2), answering with Kafka's error codes:
 ///
@@ -59,9 +61,19 @@ public struct RecordBatchValidator: Sendable {
             throw RecordError(.invalidTimestamp, "producers may not set LogAppendTime on a CreateTime topic")
         }
 
-        let payload = try batch.recordsPayload(decompressionLimit: decompressionLimit)
-        let summary = try withBytes(of: payload) { bytes throws(RecordError) in
-            try scanRecords(bytes, header: header, now: now)
+        let summary: Summary
+        if header.compressionCodec == CompressionCodec.none {
+            // Uncompressed records are scanned where they are, without copying the batch.
+            summary = try batch.buffer.withUnsafeReadableBytes { bytes in
+                Result { () throws(RecordError) in
+                    try scanRecords(UnsafeRawBufferPointer(rebasing: bytes[RecordBatchHeader.size...]), header: header, now: now)
+                }
+            }.get()
+        } else {
+            let payload = try batch.recordsPayload(decompressionLimit: decompressionLimit)
+            summary = try withBytes(of: payload) { bytes throws(RecordError) in
+                try scanRecords(bytes, header: header, now: now)
+            }
         }
 
         if timestampType == .logAppendTime {
