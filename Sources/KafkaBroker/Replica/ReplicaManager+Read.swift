@@ -14,17 +14,23 @@ struct PartitionRead: Sendable {
 }
 
 extension ReplicaManager {
+    /// KIP-320: a client that names a leader epoch older than the leader's is fenced; one newer than
+    /// it has heard of is ahead of this broker. -1 skips the check (older clients).
+    static func epochError(_ partition: Partition, _ currentLeaderEpoch: Int32) -> KafkaErrorCode? {
+        guard currentLeaderEpoch >= 0 else { return nil }
+        let epoch = partition.leaderEpoch
+        if currentLeaderEpoch < epoch { return .fencedLeaderEpoch }
+        if currentLeaderEpoch > epoch { return .unknownLeaderEpoch }
+        return nil
+    }
+
     /// Reads for a consumer from `offset`, up to the high watermark: at most `maxBytes`, except
     /// that with `minOneMessage` a first batch larger than that comes whole (KIP-74).
     func readForConsumer(
         _ tp: TopicPartition, offset: Int64, maxBytes: Int, minOneMessage: Bool, currentLeaderEpoch: Int32
     ) async -> PartitionRead {
         guard let partition = partition(tp), partition.isLeader else { return PartitionRead(error: .notLeaderOrFollower) }
-        let epoch = partition.leaderEpoch
-        if currentLeaderEpoch >= 0 {
-            if currentLeaderEpoch < epoch { return PartitionRead(error: .fencedLeaderEpoch) }
-            if currentLeaderEpoch > epoch { return PartitionRead(error: .unknownLeaderEpoch) }
-        }
+        if let error = Self.epochError(partition, currentLeaderEpoch) { return PartitionRead(error: error) }
         let log = partition.log
         do {
             return try await io.run {
@@ -47,11 +53,7 @@ extension ReplicaManager {
         _ tp: TopicPartition, replica: Int32, offset: Int64, maxBytes: Int, minOneMessage: Bool, currentLeaderEpoch: Int32
     ) async -> PartitionRead {
         guard let partition = partition(tp), partition.isLeader else { return PartitionRead(error: .notLeaderOrFollower) }
-        let epoch = partition.leaderEpoch
-        if currentLeaderEpoch >= 0 {
-            if currentLeaderEpoch < epoch { return PartitionRead(error: .fencedLeaderEpoch) }
-            if currentLeaderEpoch > epoch { return PartitionRead(error: .unknownLeaderEpoch) }
-        }
+        if let error = Self.epochError(partition, currentLeaderEpoch) { return PartitionRead(error: error) }
         let log = partition.log
         if offset <= log.logEndOffset {
             let before = log.highWatermark
@@ -76,11 +78,7 @@ extension ReplicaManager {
     /// truncate to.
     func epochEnd(_ tp: TopicPartition, epoch: Int32, currentLeaderEpoch: Int32) -> (KafkaErrorCode, epoch: Int32, endOffset: Int64) {
         guard let partition = partition(tp), partition.isLeader else { return (.notLeaderOrFollower, -1, -1) }
-        let current = partition.leaderEpoch
-        if currentLeaderEpoch >= 0 {
-            if currentLeaderEpoch < current { return (.fencedLeaderEpoch, -1, -1) }
-            if currentLeaderEpoch > current { return (.unknownLeaderEpoch, -1, -1) }
-        }
+        if let error = Self.epochError(partition, currentLeaderEpoch) { return (error, -1, -1) }
         let (foundEpoch, endOffset) = partition.log.endOffset(forEpoch: epoch)
         return (.none, foundEpoch, endOffset)
     }
@@ -89,11 +87,8 @@ extension ReplicaManager {
     /// else the first offset whose timestamp is at least `timestamp`.
     func listOffset(_ tp: TopicPartition, timestamp: Int64, currentLeaderEpoch: Int32) async -> (KafkaErrorCode, offset: Int64, timestamp: Int64, epoch: Int32) {
         guard let partition = partition(tp), partition.isLeader else { return (.notLeaderOrFollower, -1, -1, -1) }
+        if let error = Self.epochError(partition, currentLeaderEpoch) { return (error, -1, -1, -1) }
         let epoch = partition.leaderEpoch
-        if currentLeaderEpoch >= 0 {
-            if currentLeaderEpoch < epoch { return (.fencedLeaderEpoch, -1, -1, -1) }
-            if currentLeaderEpoch > epoch { return (.unknownLeaderEpoch, -1, -1, -1) }
-        }
         let log = partition.log
         switch timestamp {
         case -1: return (.none, log.highWatermark, -1, epoch)
