@@ -8,7 +8,7 @@ extension KafkaServer {
     /// The broker's periodic work: retention, scheduled flushes, checkpoints, and topic config changes
     /// announced under `/config/changes`.
     func startBackgroundWork() {
-        let io = BlockingIO(pool: replicas.io.pool)
+        let io = replicas.io
         let logManager = self.logManager
         let logger = self.logger
         let retention = settings.retentionCheckIntervalMs
@@ -31,9 +31,9 @@ extension KafkaServer {
             }
         })
         tasks.append(Task { [weak self] in await self?.followConfigChanges() })
-        // Shrinks are checked at half the allowed lag, as Kafka does; expansions are quick to matter
-        // (acks=all waits on the ISR), so they are looked for every 200 ms.
-        tasks.append(Self.every(milliseconds: min(settings.replicaLagTimeMaxMs / 2, 200)) { [weak self] in
+        // Every 200 ms: an expansion matters quickly (acks=all waits on the ISR); a shrink is due only
+        // after replica.lag.time.max.ms, which `proposedIsr` checks.
+        tasks.append(Self.every(milliseconds: 200) { [weak self] in
             await self?.updateIsrs()
         })
         background.withLock { $0.append(contentsOf: tasks) }

@@ -29,24 +29,19 @@ extension KafkaServer {
     /// Applies a controller decision addressed to this broker; refuses those from a deposed
     /// controller (an older controller epoch) or meant for an earlier incarnation of this broker.
     func handleControllerRequest(_ request: ControllerRequest) async -> KafkaErrorCode {
+        guard acceptsBrokerEpoch(request.brokerEpoch) else { return .staleBrokerEpoch }
+        guard replicas.acceptControllerEpoch(request.controllerEpoch) else { return .staleControllerEpoch }
         switch request {
-        case .leaderAndIsr(_, let brokerEpoch, let controllerEpoch, _, let partitions):
-            guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
-            guard replicas.acceptControllerEpoch(controllerEpoch) else { return .staleControllerEpoch }
+        case .leaderAndIsr(_, _, _, _, let partitions):
             let results = await replicas.becomeLeaderOrFollower(partitions)
             updateFetchers(partitions.filter { results[$0.partition] == KafkaErrorCode.none })
             return .none
-        case .updateMetadata(_, let brokerEpoch, let controllerEpoch, let controllerID, let liveBrokers, let partitions):
-            guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
-            guard replicas.acceptControllerEpoch(controllerEpoch) else { return .staleControllerEpoch }
+        case .updateMetadata(_, _, _, let controllerID, let liveBrokers, let partitions):
             metadata.update(controllerID: controllerID, liveBrokers: liveBrokers, partitions: partitions)
             return .none
-        case .stopReplica(_, let brokerEpoch, let controllerEpoch, _, let partitions, let delete):
-            guard acceptsBrokerEpoch(brokerEpoch) else { return .staleBrokerEpoch }
-            guard replicas.acceptControllerEpoch(controllerEpoch) else { return .staleControllerEpoch }
+        case .stopReplica(_, _, _, _, let partitions, let delete):
             fetchers.withLock { fetchers in for fetcher in fetchers.values { partitions.forEach(fetcher.remove) } }
             await replicas.stopReplicas(partitions, delete: delete)
-            if delete { metadata.removeTopics(Set(partitions.map(\.topic))) }
             return .none
         }
     }

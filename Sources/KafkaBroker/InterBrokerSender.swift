@@ -59,7 +59,7 @@ final class InterBrokerSender: Sendable {
             while !Task.isCancelled {
                 attempt += 1
                 do {
-                    guard let info = try await zk.getBroker(broker), info.epoch <= brokerEpoch(of: request) || brokerEpoch(of: request) < 0 else {
+                    guard let info = try await zk.getBroker(broker), info.epoch <= request.brokerEpoch || request.brokerEpoch < 0 else {
                         logger.info("dropping a controller request for broker \(broker): it is gone or has re-registered")
                         break
                     }
@@ -81,12 +81,6 @@ final class InterBrokerSender: Sendable {
             }
         }
         await connection?.close()
-    }
-
-    private func brokerEpoch(of request: ControllerRequest) -> Int64 {
-        switch request {
-        case .leaderAndIsr(_, let epoch, _, _, _), .updateMetadata(_, let epoch, _, _, _, _), .stopReplica(_, let epoch, _, _, _, _): epoch
-        }
     }
 
     private func send(_ request: ControllerRequest, over connection: KafkaConnection) async throws {

@@ -139,7 +139,13 @@ public final class KafkaServer: Sendable {
         }
     }
 
-    private static func defaultHostName() -> String { ProcessInfo.processInfo.hostName }
+    /// The machine's name, as Kafka advertises for a listener without a host. gethostname() does no
+    /// name lookup, so it cannot block start-up on DNS.
+    private static func defaultHostName() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     private func register() async throws {
         let info = BrokerInfo(
@@ -175,7 +181,7 @@ public final class KafkaServer: Sendable {
         await zk.zooKeeper.close()
         let logManager = self.logManager
         do {
-            try await BlockingIO(pool: threadPool).run { try logManager.shutdown() }
+            try await replicas.io.run { try logManager.shutdown() }
         } catch {
             logger.error("closing the logs failed: \(error)")
         }

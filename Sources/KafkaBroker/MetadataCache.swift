@@ -34,10 +34,6 @@ final class MetadataCache: Sendable {
         }
     }
 
-    func removeTopics(_ topics: Set<String>) {
-        state.withLock { state in for topic in topics { state.partitions[topic] = nil } }
-    }
-
     /// Whether the controller has sent this broker its view at least once.
     var hasHeardFromController: Bool { state.withLock { $0.version > 0 } }
     var controllerID: Int32 { state.withLock { $0.controllerID } }

@@ -38,14 +38,8 @@ extension KafkaServer {
         switch key {
         case .apiVersions: return await answer(ApiVersionsRequest.self, context, &body) { _ in self.apiVersions() }
         case .metadata: return await answer(MetadataRequest.self, context, &body) { await self.metadata($0, context) }
-        case .produce: return await produceOutcome(context, &body)
-        case .fetch:
-            do {
-                let request = try FetchRequest.decode(from: &body, version: context.version)
-                return .respondParts(await fetch(request, context))
-            } catch {
-                return .close(reason: "unparseable Fetch v\(context.version) from \(context.connection.remote): \(error)")
-            }
+        case .produce: return await decoding(ProduceRequest.self, context, &body) { await self.produceOutcome($0, context) }
+        case .fetch: return await decoding(FetchRequest.self, context, &body) { .respondParts(await self.fetch($0, context)) }
         case .listOffsets: return await answer(ListOffsetsRequest.self, context, &body) { await self.listOffsets($0, context) }
         case .createTopics: return await answer(CreateTopicsRequest.self, context, &body) { await self.createTopics($0, context) }
         case .deleteTopics: return await answer(DeleteTopicsRequest.self, context, &body) { await self.deleteTopics($0, context) }
@@ -75,10 +69,10 @@ extension KafkaServer {
         }
     }
 
-    /// Decodes the body, runs the handler, encodes the answer in the request's version.
-    func answer<Request: KafkaRequest>(
+    /// Decodes the body and hands it to `handle`; a body that does not parse closes the connection.
+    func decoding<Request: KafkaRequest>(
         _ type: Request.Type, _ context: RequestContext, _ body: inout ByteBuffer,
-        _ handle: (Request) async -> Request.Response
+        _ handle: (Request) async -> RequestOutcome
     ) async -> RequestOutcome {
         let request: Request
         do {
@@ -86,10 +80,24 @@ extension KafkaServer {
         } catch {
             return .close(reason: "unparseable \(Request.apiKey) v\(context.version) from \(context.connection.remote): \(error)")
         }
-        let response = await handle(request)
+        return await handle(request)
+    }
+
+    /// Decodes the body, runs the handler, encodes the answer in the request's version.
+    func answer<Request: KafkaRequest>(
+        _ type: Request.Type, _ context: RequestContext, _ body: inout ByteBuffer,
+        _ handle: (Request) async -> Request.Response
+    ) async -> RequestOutcome {
+        await decoding(type, context, &body) { request in
+            .respond(responseFrame(await handle(request), context))
+        }
+    }
+
+    /// A whole response frame in the request's version.
+    func responseFrame<Response: KafkaResponse>(_ response: Response, _ context: RequestContext) -> ByteBuffer {
         var frame = ByteBuffer()
         frame.writeKafkaResponse(response, version: context.version, correlationId: context.header.correlationId)
-        return .respond(frame)
+        return frame
     }
 
     func apiVersions() -> ApiVersionsResponse {

@@ -29,6 +29,20 @@ public enum ControllerRequest: Sendable, Hashable {
         case .leaderAndIsr(let broker, _, _, _, _), .updateMetadata(let broker, _, _, _, _, _), .stopReplica(let broker, _, _, _, _, _): broker
         }
     }
+
+    /// The epoch of the broker registration the request is meant for.
+    public var brokerEpoch: Int64 {
+        switch self {
+        case .leaderAndIsr(_, let epoch, _, _, _), .updateMetadata(_, let epoch, _, _, _, _), .stopReplica(_, let epoch, _, _, _, _): epoch
+        }
+    }
+
+    /// The epoch of the controller that made the decision.
+    public var controllerEpoch: Int32 {
+        switch self {
+        case .leaderAndIsr(_, _, let epoch, _, _), .updateMetadata(_, _, let epoch, _, _, _), .stopReplica(_, _, let epoch, _, _, _): epoch
+        }
+    }
 }
 
 /// Carries the controller's decisions to the brokers. The broker supplies the real one (Kafka's

@@ -12,15 +12,18 @@ enum ControllerWire {
 
     static func partitionStates(_ request: LeaderAndIsrRequest) -> [PartitionState] {
         let grouped = request.topicStates.flatMap { topic in topic.partitionStates.map { (topic.topicName, $0) } }
-        let ungrouped = request.ungroupedPartitionStates.map { ($0.topicName, $0) }
-        return (grouped + ungrouped).map { topic, state in
-            PartitionState(
-                partition: TopicPartition(topic: topic, partition: state.partitionIndex),
-                leaderAndIsr: LeaderAndIsr(
-                    leader: state.leader, leaderEpoch: state.leaderEpoch, isr: state.isr, controllerEpoch: state.controllerEpoch,
-                    zkVersion: state.partitionEpoch),
-                replicas: state.replicas)
-        }
+        return (grouped + request.ungroupedPartitionStates.map { ($0.topicName, $0) }).map(partitionState)
+    }
+
+    /// A partition's state as either message carries it (v0-1 and v4- name the topic in different
+    /// places, hence the name passed separately).
+    private static func partitionState(_ topic: String, _ state: some WirePartitionState) -> PartitionState {
+        PartitionState(
+            partition: TopicPartition(topic: topic, partition: state.partitionIndex),
+            leaderAndIsr: LeaderAndIsr(
+                leader: state.leader, leaderEpoch: state.leaderEpoch, isr: state.isr, controllerEpoch: state.controllerEpoch,
+                zkVersion: state.stateVersion),
+            replicas: state.replicas)
     }
 
     static func leaderAndIsrRequest(controllerID: Int32, controllerEpoch: Int32, brokerEpoch: Int64, partitions: [PartitionState], liveLeaders: [BrokerInfo]) -> LeaderAndIsrRequest {
@@ -45,15 +48,7 @@ enum ControllerWire {
 
     static func partitionStates(_ request: UpdateMetadataRequest) -> [PartitionState] {
         let grouped = request.topicStates.flatMap { topic in topic.partitionStates.map { (topic.topicName, $0) } }
-        let ungrouped = request.ungroupedPartitionStates.map { ($0.topicName, $0) }
-        return (grouped + ungrouped).map { topic, state in
-            PartitionState(
-                partition: TopicPartition(topic: topic, partition: state.partitionIndex),
-                leaderAndIsr: LeaderAndIsr(
-                    leader: state.leader, leaderEpoch: state.leaderEpoch, isr: state.isr, controllerEpoch: state.controllerEpoch,
-                    zkVersion: state.zkVersion),
-                replicas: state.replicas)
-        }
+        return (grouped + request.ungroupedPartitionStates.map { ($0.topicName, $0) }).map(partitionState)
     }
 
     static func brokers(_ request: UpdateMetadataRequest) -> [BrokerInfo] {
@@ -112,6 +107,26 @@ enum ControllerWire {
                     })
             })
     }
+}
+
+/// The fields LeaderAndIsr and UpdateMetadata share for a partition.
+protocol WirePartitionState {
+    var partitionIndex: Int32 { get }
+    var controllerEpoch: Int32 { get }
+    var leader: Int32 { get }
+    var leaderEpoch: Int32 { get }
+    var isr: [Int32] { get }
+    var replicas: [Int32] { get }
+    /// The state znode's version (LeaderAndIsr calls it the partition epoch).
+    var stateVersion: Int32 { get }
+}
+
+extension LeaderAndIsrRequest.LeaderAndIsrPartitionState: WirePartitionState {
+    var stateVersion: Int32 { partitionEpoch }
+}
+
+extension UpdateMetadataRequest.UpdateMetadataPartitionState: WirePartitionState {
+    var stateVersion: Int32 { zkVersion }
 }
 
 extension KafkaServer {

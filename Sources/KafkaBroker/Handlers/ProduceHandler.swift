@@ -6,13 +6,7 @@ extension KafkaServer {
     /// Produce: one batch per partition, validated and appended by the partition's leader. acks=1
     /// answers after the local append, acks=-1 once the ISR has the batch, acks=0 never (and an error
     /// closes the connection, as Kafka does, since the client reads no answer).
-    func produceOutcome(_ context: RequestContext, _ body: inout ByteBuffer) async -> RequestOutcome {
-        let request: ProduceRequest
-        do {
-            request = try ProduceRequest.decode(from: &body, version: context.version)
-        } catch {
-            return .close(reason: "unparseable Produce v\(context.version) from \(context.connection.remote): \(error)")
-        }
+    func produceOutcome(_ request: ProduceRequest, _ context: RequestContext) async -> RequestOutcome {
         let response = await produce(request, context)
         if request.acks == 0 {
             let failed = response.responses.flatMap(\.partitionResponses).first { $0.errorCode != 0 }
@@ -21,9 +15,7 @@ extension KafkaServer {
             }
             return .noResponse
         }
-        var frame = ByteBuffer()
-        frame.writeKafkaResponse(response, version: context.version, correlationId: context.header.correlationId)
-        return .respond(frame)
+        return .respond(responseFrame(response, context))
     }
 
     func produce(_ request: ProduceRequest, _ context: RequestContext) async -> ProduceResponse {

@@ -41,9 +41,14 @@ final class Partition: Sendable {
     }
 
     var snapshot: State { state.withLock { $0 } }
+
+    /// What a produce needs, read under one lock: whether this broker leads, the epoch, the ISR size
+    /// and the topic settings (the whole `State` holds per-follower maps not worth copying per batch).
+    func leaderView() -> (isLeader: Bool, leaderEpoch: Int32, isrCount: Int, settings: PartitionSettings) {
+        state.withLock { ($0.leader == localBroker, $0.leaderEpoch, $0.isr.count, $0.settings) }
+    }
     var isLeader: Bool { state.withLock { $0.leader == localBroker } }
     var leaderEpoch: Int32 { state.withLock { $0.leaderEpoch } }
-    var settings: PartitionSettings { state.withLock { $0.settings } }
 
     func updateSettings(_ settings: PartitionSettings) { state.withLock { $0.settings = settings } }
 
@@ -91,6 +96,7 @@ final class Partition: Sendable {
     /// past the start of this leader's epoch) join, followers that have not caught up for `maxLag`
     /// leave. Nil when it stays as it is.
     func proposedIsr(maxLag: Duration) -> [Int32]? {
+        guard isLeader else { return nil }
         let highWatermark = log.highWatermark
         return state.withLock { state -> [Int32]? in
             guard state.leader == localBroker else { return nil }

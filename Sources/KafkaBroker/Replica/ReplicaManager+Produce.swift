@@ -27,10 +27,10 @@ extension ReplicaManager {
     /// magic-v2 batch), as the partition's leader. Nothing of a batch that fails a check reaches the
     /// log. With acks=-1 the caller then waits for the ISR (`waitForReplication`).
     func appendToLeader(_ tp: TopicPartition, records: ByteBuffer?, acks: Int16, produceVersion: Int16) async -> ProduceResult {
-        guard let partition = partition(tp), partition.isLeader else {
-            return .failed(.notLeaderOrFollower)
-        }
-        let settings = partition.settings
+        guard let partition = partition(tp) else { return .failed(.notLeaderOrFollower) }
+        let view = partition.leaderView()
+        guard view.isLeader else { return .failed(.notLeaderOrFollower) }
+        let settings = view.settings
         guard produceVersion >= 3 else {
             return .failed(
                 .unsupportedVersion,
@@ -53,9 +53,9 @@ extension ReplicaManager {
         if batch.header.compressionCodec == .zstd && produceVersion < 7 {
             return .failed(.unsupportedCompressionType, "zstd needs Produce v7 or later")
         }
-        let state = partition.snapshot
-        if acks == -1 && state.isr.count < settings.minInsyncReplicas {
-            return .failed(.notEnoughReplicas, "the ISR \(state.isr) is smaller than min.insync.replicas \(settings.minInsyncReplicas)")
+        if acks == -1 && view.isrCount < settings.minInsyncReplicas {
+            return .failed(
+                .notEnoughReplicas, "the ISR has \(view.isrCount) replicas, fewer than min.insync.replicas \(settings.minInsyncReplicas)")
         }
         var rules = RecordBatchValidator()
         rules.maxMessageBytes = settings.maxMessageBytes
@@ -65,7 +65,7 @@ extension ReplicaManager {
         let validator = rules
         let received = batch
         let log = partition.log
-        let epoch = state.leaderEpoch
+        let epoch = view.leaderEpoch
         do {
             let info = try await io.run { () throws -> LogAppendInfo in
                 var batch = received
@@ -98,8 +98,8 @@ extension ReplicaManager {
             let seen = arrival.generations(of: [tp])
             guard let partition = partition(tp), partition.isLeader else { return .notLeaderOrFollower }
             if partition.maybeAdvanceHighWatermark() >= nextOffset {
-                let state = partition.snapshot
-                return state.isr.count < state.settings.minInsyncReplicas ? .notEnoughReplicasAfterAppend : .none
+                let view = partition.leaderView()
+                return view.isrCount < view.settings.minInsyncReplicas ? .notEnoughReplicasAfterAppend : .none
             }
             let left = deadline - ContinuousClock.now
             guard left > .zero else { return .requestTimedOut }
