@@ -51,10 +51,10 @@ def port_open(port, host=HOST, timeout=0.5):
         return False
 
 
-def four_letter_word(word, port, timeout=2.0):
+def four_letter_word(word, port, timeout=2.0, host=HOST):
     """ZooKeeper's four-letter command `word`; its answer, or None."""
     try:
-        with socket.create_connection((HOST, port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.settimeout(timeout)
             s.sendall(word.encode())
             chunks = []
@@ -136,15 +136,16 @@ class Process:
 class ZooKeeper:
     """A standalone ZooKeeper server (Debian's package) with its own data directory."""
 
-    def __init__(self, root, port=None, tied_to_parent=True):
+    def __init__(self, root, port=None, tied_to_parent=True, host=HOST):
         self.root = Path(root)
+        self.host = host
         self.port = port or free_port()
         data = self.root / "data"
         data.mkdir(parents=True, exist_ok=True)
         self.config = self.root / "zoo.cfg"
         self.config.write_text(
             "tickTime=500\ninitLimit=10\nsyncLimit=5\n"
-            f"dataDir={data}\nclientPort={self.port}\nclientPortAddress={HOST}\n"
+            f"dataDir={data}\nclientPort={self.port}\nclientPortAddress={host}\n"
             "admin.enableServer=false\n4lw.commands.whitelist=*\nmaxSessionTimeout=60000\n")
         self.process = Process("zookeeper", [
             "java", "-Xmx256m", "-Dzookeeper.admin.enableServer=false", "-Dzookeeper.4lw.commands.whitelist=*",
@@ -154,13 +155,13 @@ class ZooKeeper:
 
     @property
     def connect(self):
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def start(self, timeout=60.0):
         self.process.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            answer = four_letter_word("srvr", self.port, timeout=1.0)
+            answer = four_letter_word("srvr", self.port, timeout=1.0, host=self.host)
             if answer and re.search(r"Mode: (standalone|leader|follower)", answer):
                 return
             if not self.process.running():
@@ -177,7 +178,7 @@ class ZooKeeper:
 
     def ephemeral_paths(self):
         """Ephemeral znodes by the `dump` four-letter word (paths only)."""
-        answer = four_letter_word("dump", self.port) or ""
+        answer = four_letter_word("dump", self.port, host=self.host) or ""
         return set(re.findall(r"^\s+(/\S+)", answer, re.M))
 
     def stop(self, timeout=15.0):
@@ -188,17 +189,19 @@ class Broker:
     """One Odradek broker: a generated server.properties, its own log dir, its own port."""
 
     def __init__(self, broker_id, root, zookeeper_connect, port=None, overrides=None, binary=None,
-                 tied_to_parent=True):
+                 tied_to_parent=True, host=HOST, wrapper=()):
+        """`host`: the address it listens on; `wrapper`: argv prefix to run it with (a namespace)."""
         self.broker_id = broker_id
         self.root = Path(root)
+        self.host = host
         self.port = port or free_port()
         self.log_dir = self.root / "data"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.binary = binary or odradek_binary()
         self.properties = {
             "broker.id": str(broker_id),
-            "listeners": f"PLAINTEXT://{HOST}:{self.port}",
-            "advertised.listeners": f"PLAINTEXT://{HOST}:{self.port}",
+            "listeners": f"PLAINTEXT://{host}:{self.port}",
+            "advertised.listeners": f"PLAINTEXT://{host}:{self.port}",
             "log.dirs": str(self.log_dir),
             "zookeeper.connect": zookeeper_connect,
             "zookeeper.session.timeout.ms": "6000",
@@ -210,12 +213,12 @@ class Broker:
         self.properties.update({k: str(v) for k, v in (overrides or {}).items()})
         self.config = self.root / "server.properties"
         self.config.write_text("".join(f"{k}={v}\n" for k, v in self.properties.items()))
-        self.process = Process(f"broker {broker_id}", [self.binary, "server", self.config],
+        self.process = Process(f"broker {broker_id}", [*wrapper, self.binary, "server", self.config],
                                self.root / "broker.log", cwd=self.root, tied_to_parent=tied_to_parent)
 
     @property
     def address(self):
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def pid(self):
@@ -232,7 +235,7 @@ class Broker:
         while time.monotonic() < deadline:
             if not self.process.running():
                 raise RuntimeError(f"broker {self.broker_id} exited at start:\n{self.process.log_tail()}")
-            if port_open(self.port) and kafkawire.answers(HOST, self.port):
+            if port_open(self.port, self.host) and kafkawire.answers(self.host, self.port):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"broker {self.broker_id} did not answer ApiVersions within {timeout} s:\n"
@@ -250,7 +253,7 @@ class Broker:
             rss = self.rss_kib() // 1024
         except (OSError, RuntimeError):
             fds, rss = "?", "?"
-        return (f"pid {self.pid}, port {self.port} {'accepting' if port_open(self.port) else 'NOT accepting'}, "
+        return (f"pid {self.pid}, port {self.port} {'accepting' if port_open(self.port, self.host) else 'NOT accepting'}, "
                 f"{fds} open files, RSS {rss} MiB")
 
     def rss_kib(self):
@@ -304,7 +307,7 @@ class Cluster:
                 for b in self.brokers:
                     if not b.process.running():
                         continue
-                    with kafkawire.Connection(HOST, b.port, timeout=3) as c:
+                    with kafkawire.Connection(b.host, b.port, timeout=3) as c:
                         brokers, controller, _ = kafkawire.metadata(c, [])
                     last = (b.broker_id, sorted(brokers), controller)
                     if set(brokers) != want or controller < 0:
