@@ -36,6 +36,11 @@ extension KafkaServer {
         tasks.append(Self.every(milliseconds: 200) { [weak self] in
             await self?.updateIsrs()
         })
+        if settings.autoLeaderRebalance {
+            tasks.append(Self.every(milliseconds: settings.leaderImbalanceCheckIntervalSeconds * 1000) { [weak self] in
+                await self?.coordinator?.controller.checkLeaderBalance()
+            })
+        }
         background.withLock { $0.append(contentsOf: tasks) }
     }
 

@@ -54,7 +54,7 @@ extension KafkaServer {
                 let tp = decision.partition
                 for fetcher in fetchers.values { fetcher.remove(tp) }
                 let leader = decision.leaderAndIsr.leader
-                guard leader != brokerID, leader >= 0, decision.replicas.contains(brokerID) else { continue }
+                guard leader != brokerID, leader >= 0, decision.replicas.contains(brokerID), !leaving.withLock({ $0 }) else { continue }
                 let fetcher = fetchers[leader] ?? ReplicaFetcher(leader: leader, server: reference, logger: logger)
                 fetchers[leader] = fetcher
                 fetcher.add(tp, leaderEpoch: decision.leaderAndIsr.leaderEpoch)

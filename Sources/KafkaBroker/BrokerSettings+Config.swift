@@ -21,6 +21,12 @@ extension BrokerSettings {
         retentionCheckIntervalMs = config.logRetentionCheckIntervalMs
         flushSchedulerIntervalMs = config.logFlushSchedulerIntervalMs
         logConfig = config.logConfig
+        controlledShutdown = config.controlledShutdownEnable
+        controlledShutdownMaxRetries = config.controlledShutdownMaxRetries
+        controlledShutdownRetryBackoffMs = config.controlledShutdownRetryBackoffMs
+        autoLeaderRebalance = config.autoLeaderRebalanceEnable
+        leaderImbalanceCheckIntervalSeconds = config.leaderImbalanceCheckIntervalSeconds
+        leaderImbalancePerBrokerPercentage = config.leaderImbalancePerBrokerPercentage
         partitionSettings = PartitionSettings(config.defaultTopicConfig.settings)
         brokerConfig = config
         resolveTopicConfig = { overrides in

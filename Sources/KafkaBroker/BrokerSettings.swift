@@ -38,6 +38,16 @@ public struct BrokerSettings: Sendable {
     public var retentionCheckIntervalMs: Int64 = 300_000
     /// `log.flush.scheduler.interval.ms`.
     public var flushSchedulerIntervalMs: Int64 = .max
+    /// `controlled.shutdown.enable`, `.max.retries`, `.retry.backoff.ms`: on SIGTERM, ask the
+    /// controller to move leaderships away first.
+    public var controlledShutdown = true
+    public var controlledShutdownMaxRetries = 3
+    public var controlledShutdownRetryBackoffMs: Int64 = 5_000
+    /// `auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`,
+    /// `leader.imbalance.per.broker.percentage`.
+    public var autoLeaderRebalance = true
+    public var leaderImbalanceCheckIntervalSeconds: Int64 = 300
+    public var leaderImbalancePerBrokerPercentage = 10
     /// The broker's own log defaults (`log.*` keys).
     public var logConfig = LogConfig()
     /// The broker's defaults for the produce-side topic settings.

@@ -30,6 +30,8 @@ public final class KafkaServer: Sendable {
     private let coordinatorBox = Mutex<BrokerCoordinator?>(nil)
     let background = Mutex<[Task<Void, Never>]>([])
     private let stopped = Mutex(false)
+    /// Set once a controlled shutdown starts: the broker follows no leader any more.
+    let leaving = Mutex(false)
     /// Ends once the broker is registered and has heard from the controller: clients are answered
     /// only then (Kafka likewise enables request processing at the end of start-up), so a restarted
     /// broker does not tell them that their topics do not exist.
@@ -154,6 +156,7 @@ public final class KafkaServer: Sendable {
         var controllerSettings = Controller.Settings()
         controllerSettings.uncleanLeaderElection = settings.uncleanLeaderElection
         controllerSettings.deleteTopicEnable = settings.deleteTopicEnable
+        controllerSettings.leaderImbalancePerBrokerPercentage = settings.leaderImbalancePerBrokerPercentage
         let channel = BrokerControllerChannel(local: self, logger: logger)
         let coordinator = try await BrokerCoordinator.start(
             info: info, zk: zk, sessionTimeout: .milliseconds(settings.zooKeeper.sessionTimeoutMs), channel: channel,
@@ -169,7 +172,10 @@ public final class KafkaServer: Sendable {
     }
 
     /// Stops serving, resigns, closes the ZooKeeper session and the logs. Safe to call twice.
-    public func shutdown() async {
+    /// `controlled` (SIGTERM) first asks the controller to move this broker's leaderships away, while
+    /// it still serves, so clients and followers switch leaders without waiting for its session to end.
+    public func shutdown(controlled: Bool = false) async {
+        if controlled && settings.controlledShutdown && !isShutDown { await moveLeadershipAway() }
         guard stopped.withLock({ let was = $0; $0 = true; return !was }) else { return }
         ready.end()
         logger.info("shutting down")

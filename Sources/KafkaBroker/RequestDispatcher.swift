@@ -27,7 +27,7 @@ extension KafkaServer {
         guard let key = header.apiKey, let supported = SupportedApis.range(key) else {
             return .close(reason: "unknown or unsupported API key \(header.requestApiKey) (client \(header.clientId ?? "-"))")
         }
-        if key != .leaderAndIsr && key != .updateMetadata && key != .stopReplica { await ready.waitUntilEnded() }
+        if ![.leaderAndIsr, .updateMetadata, .stopReplica, .controlledShutdown].contains(key) { await ready.waitUntilEnded() }
         let context = RequestContext(header: header, connection: connection, turn: turn)
         if ApiVersionsResponse.needsUnsupportedVersionAnswer(header, supportedVersions: supported) {
             return .respond(ApiVersionsResponse.unsupportedVersionFrame(for: header, supportedVersions: supported))
@@ -64,6 +64,9 @@ extension KafkaServer {
         case .updateMetadata:
             return await answer(UpdateMetadataRequest.self, context, &body) { await self.updateMetadata($0, context) }
         case .stopReplica: return await answer(StopReplicaRequest.self, context, &body) { await self.stopReplica($0, context) }
+        case .controlledShutdown:
+            return await answer(ControlledShutdownRequest.self, context, &body) { await self.controlledShutdown($0) }
+        case .electLeaders: return await answer(ElectLeadersRequest.self, context, &body) { await self.electLeaders($0, context) }
         default:
             return .close(reason: "\(key) has no handler")
         }

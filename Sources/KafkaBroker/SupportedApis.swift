@@ -16,6 +16,7 @@ enum SupportedApis {
         .metadata: 0...8,
         .leaderAndIsr: 0...4,
         .stopReplica: 0...3,
+        .controlledShutdown: 0...3,
         .updateMetadata: 0...6,
         .apiVersions: 0...3,
         // librdkafka enables lz4 only when FindCoordinator v0 is listed. Until consumer groups exist the
@@ -30,6 +31,7 @@ enum SupportedApis {
         .describeConfigs: 0...3,
         .alterConfigs: 0...1,
         .incrementalAlterConfigs: 0...1,
+        .electLeaders: 0...2,
     ]
 
     static func range(_ key: ApiKey) -> ClosedRange<Int16>? { ranges[key] }

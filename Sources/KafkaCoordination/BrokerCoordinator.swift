@@ -11,7 +11,7 @@ public final class BrokerCoordinator: Sendable {
     public let registration: BrokerRegistration
     public let controller: Controller
     public let clusterID: String
-    private let sessionTask = Mutex<Task<Void, Never>?>(nil)
+    private let sessionTask = Mutex<[Task<Void, Never>]>([])
 
     public static func start(
         info: BrokerInfo, zk: KafkaZkClient, sessionTimeout: Duration,
@@ -23,7 +23,7 @@ public final class BrokerCoordinator: Sendable {
         try await registration.register()
         let controller = Controller(brokerID: info.id, zk: zk, channel: channel, settings: settings, logger: logger)
         let coordinator = BrokerCoordinator(zk: zk, registration: registration, controller: controller, clusterID: clusterID)
-        coordinator.followSession()
+        coordinator.followSession(sessionTimeout: sessionTimeout)
         await controller.start()
         return coordinator
     }
@@ -35,7 +35,7 @@ public final class BrokerCoordinator: Sendable {
         self.clusterID = clusterID
     }
 
-    private func followSession() {
+    private func followSession(sessionTimeout: Duration) {
         let task = Task { [zk, registration, controller] in
             var expired = false
             for await state in zk.zooKeeper.sessionStates {
@@ -47,6 +47,8 @@ public final class BrokerCoordinator: Sendable {
                     expired = false
                     await registration.registerWithRetry()
                     await controller.sessionRenewed()
+                case .connected:
+                    await controller.sessionResumed()
                 case .closed:
                     return
                 default:
@@ -54,12 +56,50 @@ public final class BrokerCoordinator: Sendable {
                 }
             }
         }
-        sessionTask.withLock { $0 = task }
+        let health = Task { [zk, controller] in
+            await Self.watchSessionHealth(zk: zk, controller: controller, sessionTimeout: sessionTimeout)
+        }
+        sessionTask.withLock { $0 = [task, health] }
+    }
+
+    /// ZooKeeper's client learns that its session expired only once it reaches a server again, so a
+    /// broker cut off from ZooKeeper would go on acting as controller while another one is elected.
+    /// This probes the server every second; when no answer has come for a session timeout, the
+    /// session is presumed lost and the controller resigns (Kafka's fix for KAFKA-3083's case). If the
+    /// connection then comes back within the same session, the controller role is raced for again.
+    private static func watchSessionHealth(zk: KafkaZkClient, controller: Controller, sessionTimeout: Duration) async {
+        var lastHeard = ContinuousClock.now
+        var suspected = false
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            if zk.zooKeeper.sessionState.isConnected {
+                let probe = Task { try await zk.zooKeeper.exists(ControllerZNode.path) }
+                let answered = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { (try? await probe.value) != nil }
+                    group.addTask {
+                        try? await Task.sleep(for: .milliseconds(500))
+                        return false
+                    }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+                if answered {
+                    lastHeard = ContinuousClock.now
+                    suspected = false
+                    continue
+                }
+            }
+            if !suspected && ContinuousClock.now - lastHeard > sessionTimeout {
+                suspected = true
+                await controller.sessionPresumedLost()
+            }
+        }
     }
 
     /// Resigns as controller and stops following the session (the caller closes the session).
     public func shutdown() async {
-        sessionTask.withLock { $0 }?.cancel()
+        sessionTask.withLock { $0 }.forEach { $0.cancel() }
         await controller.shutdown()
     }
 }

@@ -16,6 +16,9 @@ public actor Controller {
         public var deleteTopicEnable = true
         /// Partition-state writes in flight at once during a mass election.
         public var maxConcurrentWrites = 1000
+        /// `leader.imbalance.per.broker.percentage`: the share of a broker's preferred partitions led
+        /// elsewhere above which the automatic rebalance moves them back.
+        public var leaderImbalancePerBrokerPercentage = 10
         public init() {}
     }
 
@@ -27,14 +30,18 @@ public actor Controller {
         case topicDeletion
         case isrChangeNotification
         case resign
+        case reclaim
+        case controlledShutdown(broker: Int32, brokerEpoch: Int64, reply: CheckedContinuation<ControlledShutdownOutcome, Never>)
+        case electLeaders(ElectionKind, [TopicPartition]?, reply: CheckedContinuation<ElectionOutcome, Never>)
+        case autoRebalance
     }
 
     public let brokerID: Int32
-    private let zk: KafkaZkClient
-    private let channel: any ControllerChannel
-    private let settings: Settings
-    private let logger: Logger
-    private let events: AsyncStream<Event>.Continuation
+    let zk: KafkaZkClient
+    let channel: any ControllerChannel
+    let settings: Settings
+    let logger: Logger
+    let events: AsyncStream<Event>.Continuation
     private var loop: Task<Void, Never>?
     private var watchTasks: [Task<Void, Never>] = []
     private var controllerWatch: Task<Void, Never>?
@@ -43,9 +50,13 @@ public actor Controller {
     public private(set) var epoch: Int32 = 0
     public private(set) var epochZkVersion: Int32 = -1
     public private(set) var isActive = false
-    private var liveBrokers: [Int32: BrokerInfo] = [:]
-    private var assignments: [String: TopicAssignment] = [:]
-    private var states: [TopicPartition: LeaderAndIsr] = [:]
+    private var resignedOnSuspicion = false
+    var liveBrokers: [Int32: BrokerInfo] = [:]
+    var assignments: [String: TopicAssignment] = [:]
+    var states: [TopicPartition: LeaderAndIsr] = [:]
+    /// Brokers in controlled shutdown: never chosen as leaders, until they leave or re-register
+    /// (Kafka's `shuttingDownBrokerIds`).
+    var shuttingDown: Set<Int32> = []
     /// The last broker failure handled: how many partitions changed and how long it took from
     /// seeing the change in `/brokers/ids` to the last state written (for the benchmarks).
     public private(set) var lastFailureHandling: (partitions: Int, duration: Duration)?
@@ -77,7 +88,25 @@ public actor Controller {
 
     /// After a session expiry: resign, then (once the broker is registered on the new session) race again.
     public func sessionExpired() { events.yield(.resign) }
-    public func sessionRenewed() { start() }
+    public func sessionRenewed() {
+        resignedOnSuspicion = false
+        start()
+    }
+
+    /// No answer from ZooKeeper for a session timeout: the session has probably expired on the
+    /// servers, and another controller may be elected. Resign now rather than on reconnection.
+    public func sessionPresumedLost() {
+        resignedOnSuspicion = resignedOnSuspicion || isActive
+        events.yield(.resign)
+    }
+
+    /// The connection came back within the same session after `sessionPresumedLost`: this broker may
+    /// still own `/controller`. It deletes it, so that every broker, itself included, races again.
+    public func sessionResumed() {
+        guard resignedOnSuspicion else { return }
+        resignedOnSuspicion = false
+        events.yield(.reclaim)
+    }
 
     /// Resigns and stops processing.
     public func shutdown() {
@@ -97,11 +126,17 @@ public actor Controller {
             switch event {
             case .elect: try await elect()
             case .resign: resign()
+            case .reclaim: try await releaseControllerZNode()
             case .brokerChange where isActive: try await processBrokerChange()
             case .topicChange where isActive: try await processTopicChange()
             case .partitionModification(let topic) where isActive: try await processPartitionModification(topic)
             case .topicDeletion where isActive: try await processTopicDeletion()
             case .isrChangeNotification where isActive: try await processIsrChangeNotification()
+            case .controlledShutdown(let broker, let brokerEpoch, let reply):
+                reply.resume(returning: await controlledShutdown(broker: broker, brokerEpoch: brokerEpoch))
+            case .electLeaders(let kind, let partitions, let reply):
+                reply.resume(returning: await electLeaders(kind, partitions))
+            case .autoRebalance where isActive: try await rebalanceLeaders()
             default: break
             }
         } catch let error as CoordinationError {
@@ -158,6 +193,16 @@ public actor Controller {
         try await onControllerFailover()
     }
 
+    /// Deletes `/controller` if this broker's current session holds it; the watch on it starts a new race.
+    private func releaseControllerZNode() async throws {
+        guard !isActive, let (data, stat) = try await zk.read(ControllerZNode.path) else { return }
+        guard try ControllerZNode.decode(data) == brokerID, stat.ephemeralOwner == zk.zooKeeper.sessionID else { return }
+        logger.info("releasing /controller after a presumed session loss", metadata: ["broker.id": "\(brokerID)"])
+        do {
+            try await zk.zooKeeper.delete(ControllerZNode.path, version: stat.version)
+        } catch ZooKeeperError.noNode {}
+    }
+
     private func readControllerEpoch() async throws -> (Int32, Int32) {
         if let (data, stat) = try await zk.read(ControllerEpochZNode.path) {
             return (try ControllerEpochZNode.decode(data), stat.version)
@@ -178,6 +223,7 @@ public actor Controller {
         liveBrokers = [:]
         assignments = [:]
         states = [:]
+        shuttingDown = []
     }
 
     /// Every broker watches `/controller`: when it goes, the race starts again.
@@ -227,11 +273,11 @@ public actor Controller {
         try await processIsrChangeNotification()
     }
 
-    private func allPartitions() -> [TopicPartition] {
+    func allPartitions() -> [TopicPartition] {
         assignments.flatMap { topic, assignment in assignment.partitions.keys.map { TopicPartition(topic: topic, partition: $0) } }
     }
 
-    private func replicas(_ tp: TopicPartition) -> [Int32] { assignments[tp.topic]?.partitions[tp.partition] ?? [] }
+    func replicas(_ tp: TopicPartition) -> [Int32] { assignments[tp.topic]?.partitions[tp.partition] ?? [] }
 
     // MARK: Brokers
 
@@ -242,6 +288,7 @@ public actor Controller {
         let added = Set(current.keys).subtracting(liveBrokers.keys)
         let bounced = Set(current.keys).intersection(liveBrokers.keys).filter { current[$0]!.epoch > liveBrokers[$0]!.epoch }
         liveBrokers = current
+        shuttingDown.subtract(dead.union(bounced))
         guard !dead.isEmpty || !added.isEmpty || !bounced.isEmpty else { return }
         logger.info(
             "broker change: dead \(dead.sorted()), new \(added.sorted()), bounced \(bounced.sorted())",
@@ -272,7 +319,7 @@ public actor Controller {
         if !others.isEmpty { await sendUpdateMetadata(to: Array(others), partitions: []) }
     }
 
-    private func fullState(_ tp: TopicPartition) -> PartitionState? {
+    func fullState(_ tp: TopicPartition) -> PartitionState? {
         states[tp].map { PartitionState(partition: tp, leaderAndIsr: $0, replicas: replicas(tp)) }
     }
 
@@ -282,8 +329,8 @@ public actor Controller {
     /// Leaders come from the ISR in assignment order; with no live ISR member the partition goes
     /// offline (leader -1) unless unclean election is allowed. An ISR is never emptied.
     @discardableResult
-    private func electLeaders(for partitions: [TopicPartition], excluding failed: Set<Int32> = []) async throws -> Int {
-        let live = Set(liveBrokers.keys).subtracting(failed)
+    func electLeaders(for partitions: [TopicPartition], excluding failed: Set<Int32> = []) async throws -> Int {
+        let live = Set(liveBrokers.keys).subtracting(failed).subtracting(shuttingDown)
         var candidates: [TopicPartition] = []
         var uncleanTopics: Set<String> = []
         for tp in partitions {
@@ -337,7 +384,7 @@ public actor Controller {
     /// Writes new partition states with compare-and-set on each state znode and the controller
     /// epoch check, many in flight at once. A state changed meanwhile (the leader shrank or grew its
     /// ISR) is read again and recomputed. Returns the states written.
-    private func updateStates(
+    func updateStates(
         _ partitions: [TopicPartition], compute: (TopicPartition, LeaderAndIsr) -> LeaderAndIsr?
     ) async throws -> [TopicPartition: LeaderAndIsr] {
         let epochVersion = epochZkVersion
@@ -534,11 +581,11 @@ public actor Controller {
 
     // MARK: Requests to brokers
 
-    private func sendLeaderAndIsr(_ changed: [TopicPartition: LeaderAndIsr]) async {
+    func sendLeaderAndIsr(_ changed: [TopicPartition: LeaderAndIsr], excluding skipped: Set<Int32> = []) async {
         guard !changed.isEmpty else { return }
         var perBroker: [Int32: [PartitionState]] = [:]
         for (tp, state) in changed {
-            for replica in replicas(tp) where liveBrokers[replica] != nil {
+            for replica in replicas(tp) where liveBrokers[replica] != nil && !skipped.contains(replica) {
                 perBroker[replica, default: []].append(PartitionState(partition: tp, leaderAndIsr: state, replicas: replicas(tp)))
             }
         }
@@ -550,7 +597,7 @@ public actor Controller {
         await sendUpdateMetadata(to: Array(liveBrokers.keys), partitions: Array(changed.keys))
     }
 
-    private func sendUpdateMetadata(to brokers: [Int32], partitions: [TopicPartition]) async {
+    func sendUpdateMetadata(to brokers: [Int32], partitions: [TopicPartition]) async {
         let states = partitions.compactMap(fullState)
         let live = Array(liveBrokers.values)
         let requests = brokers.compactMap { broker -> ControllerRequest? in

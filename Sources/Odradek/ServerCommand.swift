@@ -48,7 +48,7 @@ struct ServerCommand: AsyncParsableCommand {
             logger.info("received signal \(signal), shutting down")
             break
         }
-        await server.shutdown()
+        await server.shutdown(controlled: true)
     }
 
     /// SIGTERM and SIGINT as a stream, their default actions turned off so the broker can close cleanly.

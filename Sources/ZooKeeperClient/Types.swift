@@ -93,6 +93,11 @@ public enum SessionState: Sendable, Hashable {
     case authFailed
     /// `close()` was called.
     case closed
+
+    public var isConnected: Bool {
+        if case .connected = self { return true }
+        return false
+    }
 }
 
 /// What happened to a watched znode.

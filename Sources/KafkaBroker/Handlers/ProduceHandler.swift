@@ -1,6 +1,8 @@
+import KafkaCoordination
 import KafkaModel
 import KafkaProtocol
 import NIOCore
+import ZooKeeperClient
 
 extension KafkaServer {
     /// Produce: one batch per partition, validated and appended by the partition's leader. acks=1
@@ -40,11 +42,14 @@ extension KafkaServer {
         context.turn.end()
         if acks == -1 {
             let timeout = Duration.milliseconds(max(Int64(request.timeoutMs), 0))
+            let zooKeeper = zk.zooKeeper
+            let connected: @Sendable () -> Bool = { zooKeeper.sessionState.isConnected }
             results = await withTaskGroup(of: (Int, ProduceResult).self) { group in
                 for (index, (tp, result)) in results.enumerated() where result.error == .none {
                     group.addTask {
                         var result = result
-                        let error = await self.replicas.waitForReplication(tp, nextOffset: result.nextOffset, timeout: timeout)
+                        let error = await self.replicas.waitForReplication(
+                            tp, nextOffset: result.nextOffset, timeout: timeout, leadershipCertain: connected)
                         if error != .none { result.error = error }
                         return (index, result)
                     }

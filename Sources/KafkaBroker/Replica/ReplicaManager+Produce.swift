@@ -92,16 +92,27 @@ extension ReplicaManager {
     /// acks=all: waits until the high watermark covers `nextOffset`, or `timeout`. Answers
     /// REQUEST_TIMED_OUT when the ISR did not catch up, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR
     /// shrank below `min.insync.replicas` meanwhile.
-    func waitForReplication(_ tp: TopicPartition, nextOffset: Int64, timeout: Duration) async -> KafkaErrorCode {
+    ///
+    /// `leadershipCertain` says whether this broker is connected to ZooKeeper. While it is not, its
+    /// session may have expired and another leader been elected, so it acknowledges nothing: the
+    /// answer waits for the connection (or for the LeaderAndIsr that makes it a follower).
+    func waitForReplication(
+        _ tp: TopicPartition, nextOffset: Int64, timeout: Duration, leadershipCertain: @Sendable () -> Bool
+    ) async -> KafkaErrorCode {
         let deadline = ContinuousClock.now + timeout
         while true {
             let seen = arrival.generations(of: [tp])
             guard let partition = partition(tp), partition.isLeader else { return .notLeaderOrFollower }
+            let left = deadline - ContinuousClock.now
             if partition.maybeAdvanceHighWatermark() >= nextOffset {
+                guard leadershipCertain() else {
+                    guard left > .zero else { return .requestTimedOut }
+                    try? await Task.sleep(for: min(left, .milliseconds(50)))
+                    continue
+                }
                 let view = partition.leaderView()
                 return view.isrCount < view.settings.minInsyncReplicas ? .notEnoughReplicasAfterAppend : .none
             }
-            let left = deadline - ContinuousClock.now
             guard left > .zero else { return .requestTimedOut }
             await arrival.wait(since: seen, timeout: left)
         }
