@@ -58,6 +58,10 @@ final class Partition: Sendable {
         state.withLock { state in
             let incoming = decision.leaderAndIsr
             guard incoming.leaderEpoch >= state.leaderEpoch else { return false }
+            // Same epoch, older state znode: an ISR change this leader has already replaced.
+            if incoming.leaderEpoch == state.leaderEpoch && incoming.leader == state.leader && incoming.zkVersion < state.zkVersion {
+                return true
+            }
             if incoming.leaderEpoch > state.leaderEpoch || incoming.leader != state.leader {
                 state.followerEnds = [:]
                 let now = ContinuousClock.now
