@@ -68,29 +68,28 @@ public final class BrokerCoordinator: Sendable {
     /// session is presumed lost and the controller resigns (Kafka's fix for KAFKA-3083's case). If the
     /// connection then comes back within the same session, the controller role is raced for again.
     private static func watchSessionHealth(zk: KafkaZkClient, controller: Controller, sessionTimeout: Duration) async {
-        var lastHeard = ContinuousClock.now
+        // When the last probe was answered, and whether one is still waiting for its answer.
+        let probes = ProbeState()
         var suspected = false
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(500))
-            if zk.zooKeeper.sessionState.isConnected {
-                let probe = Task { try await zk.zooKeeper.exists(ControllerZNode.path) }
-                let answered = await withTaskGroup(of: Bool.self) { group in
-                    group.addTask { (try? await probe.value) != nil }
-                    group.addTask {
-                        try? await Task.sleep(for: .milliseconds(500))
-                        return false
+            let startProbe = zk.zooKeeper.sessionState.isConnected && probes.state.withLock { state in
+                defer { state.inFlight = true }
+                return !state.inFlight
+            }
+            if startProbe {
+                Task {
+                    let answered = (try? await zk.zooKeeper.exists(ControllerZNode.path)) != nil
+                    probes.state.withLock { state in
+                        state.inFlight = false
+                        if answered { state.lastHeard = .now }
                     }
-                    let first = await group.next() ?? false
-                    group.cancelAll()
-                    return first
-                }
-                if answered {
-                    lastHeard = ContinuousClock.now
-                    suspected = false
-                    continue
                 }
             }
-            if !suspected && ContinuousClock.now - lastHeard > sessionTimeout {
+            let silence = ContinuousClock.now - probes.state.withLock { $0.lastHeard }
+            if silence <= sessionTimeout {
+                suspected = false
+            } else if !suspected {
                 suspected = true
                 await controller.sessionPresumedLost()
             }
@@ -102,4 +101,9 @@ public final class BrokerCoordinator: Sendable {
         sessionTask.withLock { $0 }.forEach { $0.cancel() }
         await controller.shutdown()
     }
+}
+
+/// When the last ZooKeeper probe was answered, and whether one is still waiting for its answer.
+private final class ProbeState: Sendable {
+    let state = Mutex<(lastHeard: ContinuousClock.Instant, inFlight: Bool)>((.now, false))
 }
