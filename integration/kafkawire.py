@@ -282,9 +282,10 @@ def produce(conn, topic, partition, records, acks=-1, timeout_ms=10000):
     return results[0]
 
 
-def fetch(conn, topic, partition, offset, max_bytes=1 << 20, version=4):
-    """Fetch v4 or v11 (sessionless); returns (error_code, high_watermark, records bytes)."""
-    part = i32(partition) + (i32(-1) if version >= 9 else b"") + i64(offset) \
+def fetch(conn, topic, partition, offset, max_bytes=1 << 20, version=4, current_leader_epoch=-1):
+    """Fetch v4 or v11 (sessionless; v9+ carries `current_leader_epoch`, KIP-320); returns
+    (error_code, high_watermark, records bytes)."""
+    part = i32(partition) + (i32(current_leader_epoch) if version >= 9 else b"") + i64(offset) \
         + (i64(-1) if version >= 5 else b"") + i32(max_bytes)
     body = i32(-1) + i32(100) + i32(0) + i32(max_bytes) + i8(0)
     if version >= 7:
