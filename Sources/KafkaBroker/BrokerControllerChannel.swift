@@ -29,8 +29,14 @@ extension KafkaServer {
     /// Applies a controller decision addressed to this broker; refuses those from a deposed
     /// controller (an older controller epoch) or meant for an earlier incarnation of this broker.
     func handleControllerRequest(_ request: ControllerRequest) async -> KafkaErrorCode {
-        guard acceptsBrokerEpoch(request.brokerEpoch) else { return .staleBrokerEpoch }
-        guard replicas.acceptControllerEpoch(request.controllerEpoch) else { return .staleControllerEpoch }
+        guard acceptsBrokerEpoch(request.brokerEpoch) else {
+            logger.warning("refused a controller request meant for broker epoch \(request.brokerEpoch) (stale broker epoch)")
+            return .staleBrokerEpoch
+        }
+        guard replicas.acceptControllerEpoch(request.controllerEpoch) else {
+            logger.warning("refused a controller request of controller epoch \(request.controllerEpoch) (stale controller epoch)")
+            return .staleControllerEpoch
+        }
         switch request {
         case .leaderAndIsr(_, _, _, _, let partitions):
             let results = await replicas.becomeLeaderOrFollower(partitions)
