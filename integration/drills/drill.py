@@ -377,6 +377,33 @@ class Drill:
         self.broker(broker_id).start(wait=True, timeout=60)
         return t
 
+    def acked_partitions_since(self, since):
+        """Partitions with an ok ack (any producer of PRODUCERS) completed at or after `since`
+        (monotonic), read from the producers' history files as they grow."""
+        tails = self.__dict__.setdefault("_tails", {})
+        seen = self.__dict__.setdefault("_last_ack", {})
+        for name in PRODUCERS:
+            path = self.history / f"{name}.jsonl"
+            if not path.exists():
+                continue
+            pos, rest = tails.get(name, (0, ""))
+            with open(path) as f:
+                f.seek(pos)
+                chunk = f.read()
+                tails[name] = (f.tell(), "")
+            lines = (rest + chunk).split("\n")
+            tails[name] = (tails[name][0], lines.pop())  # a line still being written
+            for raw in lines:
+                if '"type": "ok"' in raw:
+                    x = json.loads(raw)
+                    seen[x["partition"]] = max(seen.get(x["partition"], 0.0), x["mono"])
+        return {p for p, t in seen.items() if t >= since}
+
+    def wait_writable(self, timeout=FAILOVER_BOUND + 10):
+        """Seconds until every partition of the drill topic has acked a write after now."""
+        since = time.monotonic()
+        return self.wait_for(lambda: len(self.acked_partitions_since(since)) == self.partitions, timeout, 0.2)
+
     def wait_deregistered(self, broker_id, timeout=FAILOVER_BOUND + 10):
         return self.wait_for(lambda: broker_id not in self.registrations(), timeout)
 

@@ -110,7 +110,8 @@ def test_d03_sigkill_leader(drill: Drill):
 
 def bounce_leader_of_p0(drill, count, name, stop, between=None):
     """`count` times: stop(victim) the leader of p0 (Drill.sigterm or Drill.sigkill, event `name`),
-    between(i, victim) if given, restart it, wait until it is back in every ISR (<= 30 s)."""
+    between(i, victim) if given, restart it, wait until it is back in every ISR (<= 30 s) and
+    until every partition acks writes again, so that each failover is measured on its own."""
     rejoins = []
     for i in range(count):
         victim = drill.leader(0)
@@ -121,6 +122,7 @@ def bounce_leader_of_p0(drill, count, name, stop, between=None):
         rejoin = drill.wait_in_all_isrs(victim, HEAL_BOUND)
         rejoins.append(None if rejoin is None else round(rejoin, 2))
         drill.expect(rejoin is not None, f"bounce {i}: broker {victim} not back in every ISR within {HEAL_BOUND} s")
+        drill.expect(drill.wait_writable() is not None, f"bounce {i}: some partition acked nothing after the bounce")
     drill.notes["rejoined_all_isrs_s"] = rejoins
 
 
@@ -182,6 +184,7 @@ def test_d06_fast_hard_bounce_x5(drill: Drill):
         rejoin = drill.wait_in_all_isrs(victim, HEAL_BOUND)
         rejoins.append(None if rejoin is None else round(rejoin, 2))
         drill.expect(rejoin is not None, f"bounce {i}: broker {victim} not back in every ISR within {HEAL_BOUND} s")
+        drill.expect(drill.wait_writable() is not None, f"bounce {i}: some partition acked nothing after the bounce")
     drill.notes.update(kill_to_start_s=gaps, reregistered_s=regs, rejoined_all_isrs_s=rejoins, epochs_before=epochs)
     drill.expect(all(g <= 1.0 for g in gaps), f"a restart took more than 1 s after its SIGKILL: {gaps}")
     drill.finish_checked(["fast-bounce"], FAILOVER_BOUND, settle=10)
@@ -228,6 +231,7 @@ def test_d07_controller_sigkill_x3(drill: Drill):
         drill.wait_deregistered(ctl)
         drill.restart(ctl)
         drill.expect(drill.wait_in_all_isrs(ctl, HEAL_BOUND) is not None, f"kill {i}: broker {ctl} not back in every ISR")
+        drill.expect(drill.wait_writable() is not None, f"kill {i}: some partition acked nothing after the restart")
     drill.notes["elections"] = elections
     drill.finish_checked(["controller-kill"], FAILOVER_BOUND, settle=10)
     epochs = [x["data"] for x in zk_lines(drill, "/controller_epoch") if x["type"] == "zk"]

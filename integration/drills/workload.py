@@ -123,6 +123,8 @@ def confluent_producer(a):
 
 
 def kafka_python_producer(a):
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # to the workload log
     import kafka
     from kafka import KafkaProducer
     from kafka.errors import KafkaError
