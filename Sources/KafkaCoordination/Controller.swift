@@ -610,17 +610,16 @@ public actor Controller {
     // MARK: Watches
 
     private func watchChildren(_ path: String, _ event: Event) {
-        // The event is queued only once the next watch is armed, so a change that lands between a
-        // watch firing and the handler's read is never missed.
+        // The event is queued each time the watch is armed, the first time included, so a change
+        // that lands between a read and the arming (a watch firing and the handler's read, or the
+        // failover's first read and the first arming) is never missed. The handlers are idempotent.
         watchTasks.append(Task { [zk, events] in
-            var fired = false
             while !Task.isCancelled {
                 do {
                     try await zk.createRecursive(path)
                     guard let watch = try await zk.zooKeeper.getChildren(path, watch: true).watch else { return }
-                    if fired { events.yield(event) }
+                    events.yield(event)
                     if await watch.event() == .sessionLost { return }
-                    fired = true
                 } catch {
                     try? await Task.sleep(for: .milliseconds(200))
                 }
@@ -630,14 +629,12 @@ public actor Controller {
 
     private func watchData(_ path: String, _ event: Event) {
         watchTasks.append(Task { [zk, events] in
-            var fired = false
             while !Task.isCancelled {
                 do {
                     guard let watch = try await zk.zooKeeper.getData(path, watch: true).watch else { return }
-                    if fired { events.yield(event) }
+                    events.yield(event)
                     let change = await watch.event()
                     if change == .sessionLost || change == .deleted(path: path) { return }
-                    fired = true
                 } catch ZooKeeperError.noNode {
                     return
                 } catch {

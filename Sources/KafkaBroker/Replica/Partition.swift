@@ -108,8 +108,12 @@ final class Partition: Sendable {
             var isr = state.isr.filter { replica in
                 replica == localBroker || now - (state.caughtUpAt[replica] ?? now) <= maxLag
             }
+            // Only a follower that is fetching joins: its last known end alone may be old (a follower
+            // that went silent while caught up would otherwise be taken back at once).
             for replica in state.replicas where !isr.contains(replica) && replica != localBroker {
-                if let end = state.followerEnds[replica], end >= highWatermark, end >= state.leaderEpochStartOffset {
+                if let end = state.followerEnds[replica], end >= highWatermark, end >= state.leaderEpochStartOffset,
+                    let lastFetch = state.previousFetch[replica]?.at, now - lastFetch <= maxLag / 2
+                {
                     isr.append(replica)
                 }
             }
