@@ -21,6 +21,8 @@ History files are JSON lines, `*.jsonl`, one per client process. Every file star
             "read" lines ({"partition", "offset", "value"}) and one closing
             {"type": "drain_done", "complete": bool, "reached": {p: next offset}}.
   events    fault and heal markers written by the drill: {"type": "fault"|"heal", "name", "mono"}.
+            Per fault, availability gives the time to the first ack of a write invoked after it, on
+            each partition, over all producers and per producer.
 
 Values are unique strings "<producer>-<seq>"; an unknown role is ignored.
 """
@@ -284,14 +286,14 @@ class Check:
 
     def availability(self):
         acks_by_p = defaultdict(list)   # partition -> sorted ok completion times
-        invoked_acks = defaultdict(list)  # partition -> [(invoke mono, ok mono)]
+        invoked_acks = defaultdict(list)  # partition -> [(invoke mono, ok mono, process)]
         for v, (p, o, mono) in self.acks.items():
             if mono is None:
                 continue
             acks_by_p[p].append(mono)
-            inv = self.invoked.get(v, (None, None, None))[2]
+            process, _, inv = self.invoked.get(v, (None, None, None))
             if inv is not None:
-                invoked_acks[p].append((inv, mono))
+                invoked_acks[p].append((inv, mono, process))
         for p in acks_by_p:
             acks_by_p[p].sort()
         out = {"partitions": {}, "faults": []}
@@ -307,10 +309,14 @@ class Check:
             if e.get("type") != "fault":
                 continue
             t0, t1 = e.get("mono"), ends[i + 1]
-            entry = {"name": e.get("name"), "target": e.get("target"), "mono": t0, "partitions": {}}
+            entry = {"name": e.get("name"), "target": e.get("target"), "mono": t0, "partitions": {}, "by_process": {}}
             for p in sorted(acks_by_p):
-                after = [ok for inv, ok in invoked_acks[p] if inv >= t0]
+                after = [ok for inv, ok, _ in invoked_acks[p] if inv >= t0]
                 first = min(after) - t0 if after else None
+                for process in self.producers:
+                    mine = [ok for inv, ok, who in invoked_acks[p] if inv >= t0 and who == process]
+                    entry["by_process"].setdefault(process, {})[str(p)] = (
+                        round(min(mine) - t0, 3) if mine else None)
                 in_window = [t for t in acks_by_p[p] if t >= t0 and (t1 is None or t <= t1)]
                 before = [t for t in acks_by_p[p] if t < t0]
                 points = ([before[-1]] if before else []) + in_window

@@ -124,13 +124,15 @@ class Drill:
         self.workers[name] = p
         return p
 
-    def start_workload(self, producers=PRODUCERS, consumer=True, warmup=5.0):
+    def start_workload(self, producers=PRODUCERS, consumer=True, leader_probe=True, warmup=5.0):
         common = ["--bootstrap", self.cluster.bootstrap, "--topic", self.topic, "--partitions", str(self.partitions)]
         self._worker("zkmon", "zkmon", "--zookeeper", self.cluster.zookeeper.connect)
         for name, command in producers.items():
             self._worker(name, command, *common, "--name", name, "--rate", str(self.rate))
         if consumer:
             self._worker("consumer", "consumer", *common, "--name", "consumer")
+        if leader_probe:
+            self._worker("lprobe", "leader-probe", *common, "--name", "lprobe", "--interval", "0.2")
         self.workload_started = time.monotonic()
         time.sleep(warmup)
         dead = [n for n, w in self.workers.items() if not w.running()]
@@ -246,10 +248,25 @@ class Drill:
             out.append((f["name"], f["target"], None if None in firsts or not firsts else max(firsts)))
         return out
 
+    def client_failovers(self, names=None):
+        """{producer: [worst seconds to its first ack after each fault, over the partitions]}: what
+        each client saw, including how long it kept requests pinned to a dead or paused leader."""
+        out = {}
+        for f in self.results["availability"]["faults"]:
+            if names is not None and f["name"] not in names:
+                continue
+            for process, firsts in f.get("by_process", {}).items():
+                vals = list(firsts.values())
+                out.setdefault(process, []).append(None if None in vals or not vals else max(vals))
+        return out
+
     def check_failovers(self, bound=FAILOVER_BOUND, names=None):
-        """Every fault (named `names`) followed by an ack on every partition within `bound` s."""
+        """Every fault (named `names`) followed by an ack on every partition within `bound` s, by
+        any producer (the leader probe follows Metadata at once, see workload.leader_probe); each
+        client's own figures go to notes['client_failovers']."""
         got = self.failovers(names)
         self.notes.setdefault("failovers", []).extend(got)
+        self.notes["client_failovers"] = self.client_failovers(names)
         self.expect(got, f"no fault events named {names}")
         slow = [g for g in got if g[2] is None or g[2] > bound]
         self.expect(not slow, f"failover over {bound} s: {slow}")

@@ -276,6 +276,7 @@ def test_availability_figures(tmp_path):
     fault = r["availability"]["faults"][0]
     assert fault["name"] == "kill" and fault["partitions"]["0"]["first_ack_after_s"] == 3.55
     assert fault["partitions"]["0"]["max_gap_s"] == 3.6
+    assert fault["by_process"] == {"a": {"0": 3.55}}
     assert r["availability"]["partitions"]["0"]["max_gap_s"] == 3.6
     assert r["availability"]["ack_latency"]["a"]["count"] == 8
 

@@ -8,6 +8,7 @@ stops on SIGTERM: producers stop invoking, wait for outstanding deliveries (boun
   workload.py consumer   --bootstrap B --topic T --partitions N --name NAME --out F
   workload.py drain      --bootstrap B --topic T --partitions N --out F [--timeout S]
   workload.py probe      --broker HOST:PORT --broker-id ID --topic T --partition P --name NAME --out F
+  workload.py leader-probe --bootstrap B --topic T --partitions N --name NAME --out F [--interval S]
   workload.py zkmon      --zookeeper HOST:PORT --out F
 
 Every line carries "mono" (CLOCK_MONOTONIC, comparable between the processes of one machine) and
@@ -305,6 +306,68 @@ def probe(a):
     h.close()
 
 
+def leader_probe(a):
+    """Raw Produce (acks=-1, one record, single attempt) to whichever broker Metadata names as the
+    partition's leader, one thread per partition, 5 per second each. It follows a leader change at
+    once and holds nothing in flight to a dead or paused broker for longer than 2 s, so its first
+    ack after a fault measures when the cluster took writes again, apart from how long a client
+    library keeps its requests pinned to the old leader."""
+    import kafkawire
+    h = History(a.out, a.name, "producer", client="raw Produce v3 to the current leader", idempotent=False,
+                topic=a.topic)
+    stop = Stop()
+    addresses = a.bootstrap.split(",")
+
+    def leader_of(p):
+        for address in addresses:
+            host, port = address.rsplit(":", 1)
+            try:
+                with kafkawire.Connection(host, int(port), timeout=1.0) as c:
+                    brokers, _, topics = kafkawire.metadata(c, [a.topic])
+                leader = topics[a.topic]["partitions"][p]["leader"]
+                if leader in brokers:
+                    return brokers[leader]
+            except (OSError, kafkawire.Closed, ValueError, TimeoutError, KeyError):
+                continue
+        return None
+
+    def run(p):
+        seq, conn, target = 0, None, None
+        while not stop:
+            stop.event.wait(a.interval)
+            if target is None:
+                target = leader_of(p)
+                if target is None:
+                    continue
+            v = f"{a.name}-{p}-{seq}"
+            seq += 1
+            try:
+                if conn is None:
+                    conn = kafkawire.Connection(target[0], target[1], timeout=2.0)
+                h.write("invoke", value=v, partition=p)
+                err, base = kafkawire.produce(conn, a.topic, p, kafkawire.record_batch([(None, v.encode(), [])]),
+                                              acks=-1, timeout_ms=2000)
+                if err == 0:
+                    h.write("ok", value=v, partition=p, offset=base, broker=f"{target[0]}:{target[1]}")
+                    continue
+                h.write("fail" if err in DEFINITE else "info", value=v, partition=p, error_code=err,
+                        error=DEFINITE.get(err, str(err)))
+            except (OSError, kafkawire.Closed, ValueError, TimeoutError) as e:
+                if conn is not None:
+                    h.write("info", value=v, partition=p, error_code=None, error=type(e).__name__, text=str(e)[:200])
+            if conn is not None:
+                conn.close()
+            conn, target = None, None
+
+    threads = [threading.Thread(target=run, args=(p,), daemon=True) for p in range(a.partitions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    h.write("stopped")
+    h.close()
+
+
 def zkmon(a):
     """Samples ZooKeeper every --interval s and writes a line whenever something changed: /controller,
     /controller_epoch, each /brokers/ids/N (with czxid = broker epoch, and the session owning it),
@@ -367,7 +430,7 @@ def zkmon(a):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["confluent-producer", "kafka-python-producer", "consumer", "drain",
-                                        "probe", "zkmon"])
+                                        "probe", "leader-probe", "zkmon"])
     ap.add_argument("--bootstrap")
     ap.add_argument("--topic", default="drill")
     ap.add_argument("--partitions", type=int, default=3)
@@ -384,7 +447,8 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     {"confluent-producer": confluent_producer, "kafka-python-producer": kafka_python_producer,
-     "consumer": consumer, "drain": drain, "probe": probe, "zkmon": zkmon}[a.command](a)
+     "consumer": consumer, "drain": drain, "probe": probe, "leader-probe": leader_probe,
+     "zkmon": zkmon}[a.command](a)
 
 
 if __name__ == "__main__":
