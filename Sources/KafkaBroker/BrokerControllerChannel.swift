@@ -40,7 +40,9 @@ extension KafkaServer {
         switch request {
         case .leaderAndIsr(_, _, _, _, let partitions):
             let results = await replicas.becomeLeaderOrFollower(partitions)
-            updateFetchers(partitions.filter { results[$0.partition] == KafkaErrorCode.none })
+            let accepted = partitions.filter { results[$0.partition] == KafkaErrorCode.none }
+            metadata.learnLeaders(accepted)
+            updateFetchers(accepted)
             return .none
         case .updateMetadata(_, _, _, let controllerID, let liveBrokers, let partitions):
             metadata.update(controllerID: controllerID, liveBrokers: liveBrokers, partitions: partitions)

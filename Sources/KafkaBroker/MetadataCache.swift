@@ -34,6 +34,23 @@ final class MetadataCache: Sendable {
         }
     }
 
+    /// Leaders and ISRs from a LeaderAndIsr this broker accepted: its own Metadata answers name the
+    /// new leader at once instead of after the UpdateMetadata that follows. Never goes back to an
+    /// older leader epoch.
+    func learnLeaders(_ partitions: [PartitionState]) {
+        state.withLock { state in
+            for partition in partitions {
+                let tp = partition.partition
+                if let cached = state.partitions[tp.topic]?[tp.partition],
+                    cached.leaderAndIsr.leaderEpoch > partition.leaderAndIsr.leaderEpoch
+                {
+                    continue
+                }
+                state.partitions[tp.topic, default: [:]][tp.partition] = partition
+            }
+        }
+    }
+
     /// Whether the controller has sent this broker its view at least once.
     var hasHeardFromController: Bool { state.withLock { $0.version > 0 } }
     var controllerID: Int32 { state.withLock { $0.controllerID } }

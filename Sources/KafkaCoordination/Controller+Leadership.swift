@@ -90,7 +90,9 @@ extension Controller {
                 next.isr = next.isr.filter { $0 != broker }
                 return next.isr == state.isr && next.leader == state.leader ? nil : next
             }
-            await sendLeaderAndIsr(changed, excluding: [broker])
+            // The stopping broker hears it too (as in Kafka): it becomes a follower, so it answers
+            // NOT_LEADER_OR_FOLLOWER to produces and to the acks=all requests waiting on it.
+            await sendLeaderAndIsr(changed)
             // The broker stops fetching for everything it hosts: it is out of the ISRs now.
             await channel.send([
                 .stopReplica(broker: broker, brokerEpoch: info.epoch, controllerEpoch: epoch, controllerID: brokerID, partitions: hosted, delete: false)

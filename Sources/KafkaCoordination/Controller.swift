@@ -581,11 +581,11 @@ public actor Controller {
 
     // MARK: Requests to brokers
 
-    func sendLeaderAndIsr(_ changed: [TopicPartition: LeaderAndIsr], excluding skipped: Set<Int32> = []) async {
+    func sendLeaderAndIsr(_ changed: [TopicPartition: LeaderAndIsr]) async {
         guard !changed.isEmpty else { return }
         var perBroker: [Int32: [PartitionState]] = [:]
         for (tp, state) in changed {
-            for replica in replicas(tp) where liveBrokers[replica] != nil && !skipped.contains(replica) {
+            for replica in replicas(tp) where liveBrokers[replica] != nil {
                 perBroker[replica, default: []].append(PartitionState(partition: tp, leaderAndIsr: state, replicas: replicas(tp)))
             }
         }

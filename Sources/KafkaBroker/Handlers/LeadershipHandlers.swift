@@ -39,6 +39,9 @@ extension KafkaServer {
         for attempt in 1...attempts {
             do {
                 let remaining = try await sendControlledShutdown(brokerEpoch: registration.brokerEpoch)
+                // The controller has moved every other leadership: stop leading them here at once,
+                // whether or not its LeaderAndIsr has arrived yet, so nothing more is acknowledged.
+                replicas.resignLeadership(except: Set(remaining))
                 if remaining.isEmpty {
                     logger.info("controlled shutdown succeeded")
                     return

@@ -72,9 +72,18 @@ final class Partition: Sendable {
             state.controllerEpoch = incoming.controllerEpoch
             state.leader = incoming.leader
             state.leaderEpoch = incoming.leaderEpoch
+            Self.forgetFollowers(leaving: state.isr, for: incoming.isr, in: &state)
             state.isr = incoming.isr
             state.replicas = decision.replicas
             return true
+        }
+    }
+
+    /// Stops leading without a new leader known yet (controlled shutdown): every later request is
+    /// answered NOT_LEADER_OR_FOLLOWER. A LeaderAndIsr with the current epoch or newer still applies.
+    func resignLeadership() {
+        state.withLock { state in
+            if state.leader == localBroker { state.leader = -1 }
         }
     }
 
@@ -124,8 +133,19 @@ final class Partition: Sendable {
     /// Records an ISR the leader wrote to ZooKeeper (the znode's new version).
     func applyIsr(_ isr: [Int32], zkVersion: Int32) {
         state.withLock { state in
+            Self.forgetFollowers(leaving: state.isr, for: isr, in: &state)
             state.isr = isr
             state.zkVersion = zkVersion
+        }
+    }
+
+    /// A follower taken out of the ISR (by this leader or by the controller) gets back in only
+    /// through a fetch made after that: what it reported before no longer counts.
+    private static func forgetFollowers(leaving old: [Int32], for new: [Int32], in state: inout State) {
+        for replica in old where !new.contains(replica) {
+            state.followerEnds[replica] = nil
+            state.previousFetch[replica] = nil
+            state.caughtUpAt[replica] = nil
         }
     }
 

@@ -98,6 +98,15 @@ final class ReplicaManager: Sendable {
         }
     }
 
+    /// After a controlled shutdown: this broker leads none of its partitions but `kept` any more.
+    /// Waiting acks=all produces and long polls wake and see it.
+    func resignLeadership(except kept: Set<TopicPartition>) {
+        for partition in allPartitions where partition.isLeader && !kept.contains(partition.topicPartition) {
+            partition.resignLeadership()
+            arrival.notify(partition.topicPartition)
+        }
+    }
+
     /// StopReplica: stops serving these partitions, deleting their logs when asked (topic deletion).
     func stopReplicas(_ tps: [TopicPartition], delete: Bool) async {
         for tp in tps {
