@@ -124,16 +124,18 @@ class Drill:
         self.workers[name] = p
         return p
 
-    def start_workload(self, producers=PRODUCERS, consumer=True, leader_probe=True, warmup=5.0):
+    def start_workload(self, producers=PRODUCERS, consumer=True, leader_probe=True, warmup=5.0, producer_args=()):
+        """`producer_args`: extra workload.py options for the producers (e.g. --delivery-timeout-ms)."""
         common = ["--bootstrap", self.cluster.bootstrap, "--topic", self.topic, "--partitions", str(self.partitions)]
         self._worker("zkmon", "zkmon", "--zookeeper", self.cluster.zookeeper.connect)
         for name, command in producers.items():
-            self._worker(name, command, *common, "--name", name, "--rate", str(self.rate))
+            self._worker(name, command, *common, "--name", name, "--rate", str(self.rate), *producer_args)
         if consumer:
             self._worker("consumer", "consumer", *common, "--name", "consumer")
         if leader_probe:
             self._worker("lprobe", "leader-probe", *common, "--name", "lprobe", "--interval", "0.2")
         self.workload_started = time.monotonic()
+        self.notes["load_average_1m_at_start"] = round(os.getloadavg()[0], 2)
         time.sleep(warmup)
         dead = [n for n, w in self.workers.items() if not w.running()]
         assert not dead, f"workload processes exited at start: {dead}: " + "\n".join(
@@ -170,6 +172,7 @@ class Drill:
         """After the last heal: waits for the cluster to heal (recorded in notes['healed_after_s']),
         lets the workload run `settle` more seconds (or until workload time `until`), stops it,
         drains and checks. Returns the checker's results."""
+        self.notes["load_average_1m_at_finish"] = round(os.getloadavg()[0], 2)
         since = getattr(self, "last_heal", time.monotonic())
         took = self.wait_for(lambda: self.healed()[0], HEAL_BOUND + 5)
         self.notes["healed_after_s"] = None if took is None else round(time.monotonic() - since, 2)

@@ -39,7 +39,9 @@ def first_new_epoch(d, partition, epoch):
 def test_d01_baseline(drill: Drill):
     """No fault, 60 s. Kafka's bar is 20,000 acks in 60 s at ~333 msg/s; here two producers offer
     170 msg/s each, so: every producer's acks >= 98 % of its rate x its producing time, and the
-    acks scaled to 60 s >= 20,000. Ack p99 <= 100 ms per producer; no error of any kind."""
+    acks scaled to 60 s >= 20,000. Ack p99 <= 100 ms per producer; no error of any kind. (The
+    machine's load average is in the figures: p99 was ~20 ms on an idle machine, ~200-360 ms at a
+    load average of 8.)"""
     drill.start_workload()
     r = drill.finish(settle=0, until=60)
     drill.check_safe()
@@ -58,7 +60,8 @@ def test_d01_baseline(drill: Drill):
     drill.expect(per_minute >= 20000, f"{per_minute:.0f} acks per 60 s (< 20,000)")
     drill.expect(t["fail"] == 0 and t["info"] == 0, f"errors in a run without faults: fail {t['fail']}, "
                  f"info {t['info']}, {r['availability']['errors']}")
-    for producer, lat in r["availability"]["ack_latency"].items():
+    for producer in PRODUCERS:
+        lat = r["availability"]["ack_latency"][producer]
         drill.notes[f"{producer}_ack_ms"] = lat
         drill.expect(lat["p99_ms"] <= 100.0, f"{producer}: ack p99 {lat['p99_ms']} ms > 100 ms ({lat})")
     drill.conclude()
