@@ -17,6 +17,7 @@ from drill import FAILOVER_BOUND, HEAL_BOUND, SESSION_TIMEOUT
 DRILL_CLUSTER = netns.NetCluster
 
 LAG_TIME = 10.0  # replica.lag.time.max.ms of the baseline, seconds
+D10_DELIVERY_TIMEOUT_MS = 90000  # see test_d10's docstring
 NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT = 19, 20, 7
 # Client-side timeouts: librdkafka's _MSG_TIMED_OUT / _TIMED_OUT, kafka-python's KafkaTimeoutError,
 # the raw probe's socket timeout.
@@ -30,9 +31,9 @@ def _is_refusal_or_timeout(line):
             or any(n in name for n in TIMEOUT_NAMES))
 
 
-def _leader_with_probe(d):
+def _leader_with_probe(d, **workload):
     """Starts the workload and a raw probe to the leader of p0 (its own answers on record); the leader."""
-    d.start_workload()
+    d.start_workload(**workload)
     leader = d.leader(0)
     d.start_probe(leader, 0)
     time.sleep(5)
@@ -66,9 +67,17 @@ def test_d10_leader_cut_from_the_other_brokers(drill):
     """D10: the leader of p0 loses the other brokers for 30 s (ZooKeeper and clients still reach it):
     its ISR shrinks to itself within replica.lag.time.max.ms + 2 s; from then until the heal no p0
     write is acked and each p0 produce ends in NOT_ENOUGH_REPLICAS(_AFTER_APPEND) or a timeout;
-    nothing refused is ever read; the ISR is full again within 30 s of the heal."""
+    nothing refused is ever read; the ISR is full again within 30 s of the heal.
+
+    The producers' delivery.timeout.ms is 90 s here, not the baseline's 30 s: p0 takes no write for
+    the whole 30 s cut, and when librdkafka times out a message it bumps the producer epoch on its own
+    and re-sends the batches waiting for a retry under the new epoch with new sequence numbers
+    (librdkafka INTRODUCTION.md, "Message timeout considerations"); a batch that had been appended
+    before the shrink (and answered NOT_ENOUGH_REPLICAS_AFTER_APPEND) is then written twice, as with
+    Kafka. Without timeouts the retries keep their epoch and sequence, so duplicates = 0 checks the
+    broker's own deduplication of those retries."""
     d = drill
-    leader = _leader_with_probe(d)
+    leader = _leader_with_probe(d, producer_args=("--delivery-timeout-ms", str(D10_DELIVERY_TIMEOUT_MS)))
     t_fault, t_heal = _cut_for(d, "cut-from-brokers", leader, lambda: d.cluster.topology.isolate_broker(leader), 30)
     full = d.wait_for(lambda: all(len(d.isr(p)) == 3 for p in range(d.partitions)), HEAL_BOUND + 5)
     d.finish(settle=10)

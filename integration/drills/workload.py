@@ -92,7 +92,7 @@ def confluent_producer(a):
     h = History(a.out, a.name, "producer", client=f"confluent-kafka {version()[0]} (librdkafka {libversion()[0]})",
                 idempotent=True, topic=a.topic)
     p = Producer({"bootstrap.servers": a.bootstrap, "acks": "all", "enable.idempotence": True,
-                  "max.in.flight.requests.per.connection": 5, "delivery.timeout.ms": 30000, "linger.ms": 5,
+                  "max.in.flight.requests.per.connection": 5, "delivery.timeout.ms": a.delivery_timeout_ms, "linger.ms": 5,
                   "error_cb": lambda e: h.write("client_error", error_code=e.code(), error=e.name(),
                                                 fatal=e.fatal(), text=e.str())})
 
@@ -135,7 +135,7 @@ def kafka_python_producer(a):
                 retries=str(retries), topic=a.topic)
     p = KafkaProducer(bootstrap_servers=a.bootstrap.split(","), acks="all", enable_idempotence=idempotent,
                       retries=retries, max_in_flight_requests_per_connection=5 if idempotent else 1,
-                      delivery_timeout_ms=30000, request_timeout_ms=20000, linger_ms=5, max_block_ms=10000)
+                      delivery_timeout_ms=a.delivery_timeout_ms, request_timeout_ms=20000, linger_ms=5, max_block_ms=10000)
 
     def ok(v, md):
         h.write("ok", value=v, partition=md.partition, offset=md.offset)
@@ -438,6 +438,7 @@ def main(argv=None):
     ap.add_argument("--rate", type=float, default=170.0)
     ap.add_argument("--retries", type=int, default=None, help="kafka-python: 0 turns idempotence off")
     ap.add_argument("--flush-timeout", type=float, default=40.0)
+    ap.add_argument("--delivery-timeout-ms", type=int, default=30000, help="producers: delivery.timeout.ms")
     ap.add_argument("--timeout", type=float, default=60.0, help="drain: overall bound in seconds")
     ap.add_argument("--broker")
     ap.add_argument("--broker-id", type=int)
