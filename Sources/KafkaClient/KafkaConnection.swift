@@ -166,7 +166,16 @@ public final class KafkaConnection: Sendable {
     /// ApiVersions answers an unsupported version in v0 format, so the error code (first in every
     /// version) is peeked before the body is read at the request's version.
     private func sendApiVersions(_ request: ApiVersionsRequest, version: Int16) async throws -> ApiVersionsResponse {
-        var frame = try await roundTrip(request, version: version)
+        var frame: ByteBuffer
+        do {
+            frame = try await roundTrip(request, version: version)
+        } catch let error as KafkaClientError where error.kind == .connectionClosed && !error.message.contains("listener") {
+            // Closed before the first request was even written: a peer that hangs up at once (a
+            // ZooKeeper port, for one) is as likely as a broker going away.
+            throw KafkaClientError(
+                .connectionClosed,
+                "\(error.message); is \(endpoint) a Kafka broker's listener (not, e.g., a ZooKeeper port)? Check --bootstrap-server")
+        }
         do {
             _ = try ResponseHeader.read(from: &frame, apiKey: .apiVersions, apiVersion: version)
             let code = frame.getInteger(at: frame.readerIndex, as: Int16.self)
