@@ -164,7 +164,7 @@ def test_d11_leader_cut_from_zookeeper(drill):
 RESIGNED = "resigning as controller"
 
 
-@pytest.mark.extended
+@pytest.mark.core  # fast (about 60 s) and stable, so core though §7.3 lists it as extended
 @pytest.mark.timeout(400)
 def test_d12_controller_cut_from_zookeeper(drill):
     """D12: the controller loses ZooKeeper for 20 s: another broker is controller within T_s + 5 s,

@@ -26,7 +26,7 @@ def _registrations_and_controller(d, states):
             timeline.distinct(states, "/controller_epoch", lambda line: line["data"]))
 
 
-@pytest.mark.extended
+@pytest.mark.core  # fast (about 60 s) and stable, so core though §7.3 lists it as extended
 @pytest.mark.timeout(400)
 def test_z13_zookeeper_leader_killed(drill):
     """Z13: SIGKILL of the ZooKeeper leader, restarted after 10 s: the ensemble elects another leader
