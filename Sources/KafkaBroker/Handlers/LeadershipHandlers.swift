@@ -34,6 +34,7 @@ extension KafkaServer {
         // Stop replicating first: a follower still fetching would be taken back into the ISRs the
         // controller is about to take it out of, and acks=all would then wait for a broker that is leaving.
         leaving.withLock { $0 = true }
+        replicas.handingOver.withLock { $0 = true }
         for fetcher in fetchers.withLock({ fetchers in defer { fetchers = [:] }; return Array(fetchers.values) }) { await fetcher.stop() }
         let attempts = max(1, settings.controlledShutdownMaxRetries)
         for attempt in 1...attempts {

@@ -3,6 +3,7 @@ import KafkaModel
 import KafkaRecords
 import KafkaStorage
 import NIOCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,7 @@ extension ReplicaManager {
     func appendToLeader(_ tp: TopicPartition, records: ByteBuffer?, acks: Int16, produceVersion: Int16) async -> ProduceResult {
         guard let partition = partition(tp) else { return .failed(.notLeaderOrFollower) }
         let view = partition.leaderView()
-        guard view.isLeader else { return .failed(.notLeaderOrFollower) }
+        guard view.isLeader, !(view.isrCount > 1 && handingOver.withLock({ $0 })) else { return .failed(.notLeaderOrFollower) }
         let settings = view.settings
         guard produceVersion >= 3 else {
             return .failed(

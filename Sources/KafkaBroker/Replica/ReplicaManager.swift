@@ -21,6 +21,10 @@ final class ReplicaManager: Sendable {
     private let loadSettings: TopicSettingsLoader
     private let partitions = Mutex<[TopicPartition: Partition]>([:])
     private let controllerEpoch = Mutex<Int32>(-1)
+    /// Set when a controlled shutdown starts: partitions with another ISR member take no more writes
+    /// here, since the controller is about to move them (a write acknowledged in between would be
+    /// truncated away by the new leader with acks=1).
+    let handingOver = Mutex(false)
     private let logger: Logger
 
     init(localBroker: Int32, logManager: LogManager, io: BlockingIO, loadSettings: @escaping TopicSettingsLoader, logger: Logger) {
