@@ -15,6 +15,9 @@ extension KafkaServer {
         }
         switch await controller.requestControlledShutdown(broker: request.brokerId, brokerEpoch: request.brokerEpoch) {
         case .success(let remaining):
+            // Answer once the decisions have reached the brokers, the stopping one included: its own
+            // Metadata then names the new leaders when it refuses the writes it was holding.
+            await waitUntilControllerRequestsDelivered(timeout: .seconds(5))
             return ControlledShutdownResponse(
                 errorCode: 0,
                 remainingPartitions: remaining.map { .init(topicName: $0.topic, partitionIndex: $0.partition) })
@@ -34,26 +37,34 @@ extension KafkaServer {
         // Stop replicating first: a follower still fetching would be taken back into the ISRs the
         // controller is about to take it out of, and acks=all would then wait for a broker that is leaving.
         leaving.withLock { $0 = true }
-        replicas.handingOver.withLock { $0 = true }
         for fetcher in fetchers.withLock({ fetchers in defer { fetchers = [:] }; return Array(fetchers.values) }) { await fetcher.stop() }
         let attempts = max(1, settings.controlledShutdownMaxRetries)
         for attempt in 1...attempts {
-            do {
-                let remaining = try await sendControlledShutdown(brokerEpoch: registration.brokerEpoch)
-                // The controller has moved every other leadership: stop leading them here at once,
-                // whether or not its LeaderAndIsr has arrived yet, so nothing more is acknowledged.
-                replicas.resignLeadership(except: Set(remaining))
-                if remaining.isEmpty {
-                    logger.info("controlled shutdown succeeded")
-                    return
-                }
-                logger.warning("controlled shutdown attempt \(attempt): still leading \(remaining.count) partitions")
-            } catch {
-                logger.warning("controlled shutdown attempt \(attempt) failed: \(error)")
-            }
+            if await handOver(attempt: attempt, brokerEpoch: registration.brokerEpoch) { return }
             if attempt < attempts { try? await Task.sleep(for: .milliseconds(settings.controlledShutdownRetryBackoffMs)) }
         }
         logger.warning("controlled shutdown did not complete after \(attempts) attempts; stopping anyway")
+    }
+
+    /// One ControlledShutdown round trip; writes to partitions being moved wait meanwhile. True when
+    /// nothing is left to move.
+    private func handOver(attempt: Int, brokerEpoch: Int64) async -> Bool {
+        replicas.setHandingOver(true)
+        defer { replicas.setHandingOver(false) }
+        do {
+            let remaining = try await sendControlledShutdown(brokerEpoch: brokerEpoch)
+            // The controller has moved every other leadership: stop leading them here at once,
+            // whether or not its LeaderAndIsr has arrived yet, so nothing more is acknowledged.
+            replicas.resignLeadership(except: Set(remaining))
+            if remaining.isEmpty {
+                logger.info("controlled shutdown succeeded")
+                return true
+            }
+            logger.warning("controlled shutdown attempt \(attempt): still leading \(remaining.count) partitions")
+        } catch {
+            logger.warning("controlled shutdown attempt \(attempt) failed: \(error)")
+        }
+        return false
     }
 
     private func sendControlledShutdown(brokerEpoch: Int64) async throws -> [TopicPartition] {

@@ -30,7 +30,13 @@ extension ReplicaManager {
     func appendToLeader(_ tp: TopicPartition, records: ByteBuffer?, acks: Int16, produceVersion: Int16) async -> ProduceResult {
         guard let partition = partition(tp) else { return .failed(.notLeaderOrFollower) }
         let view = partition.leaderView()
-        guard view.isLeader, !(view.isrCount > 1 && handingOver.withLock({ $0 })) else { return .failed(.notLeaderOrFollower) }
+        guard view.isLeader else { return .failed(.notLeaderOrFollower) }
+        if view.isrCount > 1 && isHandingOver {
+            // A controlled shutdown is moving this leadership: hold the write until it has moved
+            // (then NOT_LEADER_OR_FOLLOWER, when this broker's Metadata already names the new leader)
+            // or the hand-over was abandoned. Acknowledging it here could lose it with acks=1.
+            guard await waitForHandOver(partition) else { return .failed(.notLeaderOrFollower) }
+        }
         let settings = view.settings
         guard produceVersion >= 3 else {
             return .failed(
@@ -88,6 +94,18 @@ extension ReplicaManager {
         } catch {
             return .failed(.unknownServerError, "\(error)")
         }
+    }
+
+    /// Until `partition` stops leading here (false) or the hand-over ends without moving it (true).
+    private func waitForHandOver(_ partition: Partition) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let seen = arrival.generations(of: [partition.topicPartition])
+            guard partition.isLeader else { return false }
+            guard isHandingOver else { return true }
+            await arrival.wait(since: seen, timeout: .milliseconds(100))
+        }
+        return partition.isLeader
     }
 
     /// acks=all: waits until the high watermark covers `nextOffset`, or `timeout`. Answers

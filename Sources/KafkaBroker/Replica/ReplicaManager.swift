@@ -21,10 +21,11 @@ final class ReplicaManager: Sendable {
     private let loadSettings: TopicSettingsLoader
     private let partitions = Mutex<[TopicPartition: Partition]>([:])
     private let controllerEpoch = Mutex<Int32>(-1)
-    /// Set when a controlled shutdown starts: partitions with another ISR member take no more writes
-    /// here, since the controller is about to move them (a write acknowledged in between would be
+    /// Set while a controlled shutdown asks the controller to move this broker's leaderships:
+    /// writes to partitions with another ISR member wait (a write acknowledged in between would be
     /// truncated away by the new leader with acks=1).
-    let handingOver = Mutex(false)
+    private let handingOver = Mutex(false)
+    var isHandingOver: Bool { handingOver.withLock { $0 } }
     private let logger: Logger
 
     init(localBroker: Int32, logManager: LogManager, io: BlockingIO, loadSettings: @escaping TopicSettingsLoader, logger: Logger) {
@@ -100,6 +101,12 @@ final class ReplicaManager: Sendable {
             partitions[tp] = partition
             return partition
         }
+    }
+
+    /// Starts or ends a hand-over; writes held by it wake up when it ends.
+    func setHandingOver(_ value: Bool) {
+        handingOver.withLock { $0 = value }
+        if !value { for partition in allPartitions { arrival.notify(partition.topicPartition) } }
     }
 
     /// After a controlled shutdown: this broker leads none of its partitions but `kept` any more.
