@@ -12,6 +12,15 @@ public final class BrokerCoordinator: Sendable {
     public let controller: Controller
     public let clusterID: String
     private let sessionTask = Mutex<[Task<Void, Never>]>([])
+    private let probes = ProbeState()
+    private let sessionTimeout: Duration
+
+    /// Whether ZooKeeper has certainly not expired this broker's session: a probe sent less than a
+    /// session timeout ago (minus a margin for the servers' tick) was answered. While this holds, no
+    /// other broker can have been given this broker's leaderships, so acks=all may be answered.
+    public var sessionCertainlyAlive: Bool {
+        ContinuousClock.now - probes.state.withLock { $0.lastHeard } < sessionTimeout - .milliseconds(500)
+    }
 
     public static func start(
         info: BrokerInfo, zk: KafkaZkClient, sessionTimeout: Duration,
@@ -22,20 +31,22 @@ public final class BrokerCoordinator: Sendable {
         let registration = BrokerRegistration(zk: zk, info: info, sessionTimeout: sessionTimeout, logger: logger)
         try await registration.register()
         let controller = Controller(brokerID: info.id, zk: zk, channel: channel, settings: settings, logger: logger)
-        let coordinator = BrokerCoordinator(zk: zk, registration: registration, controller: controller, clusterID: clusterID)
-        coordinator.followSession(sessionTimeout: sessionTimeout)
+        let coordinator = BrokerCoordinator(
+            zk: zk, registration: registration, controller: controller, clusterID: clusterID, sessionTimeout: sessionTimeout)
+        coordinator.followSession()
         await controller.start()
         return coordinator
     }
 
-    private init(zk: KafkaZkClient, registration: BrokerRegistration, controller: Controller, clusterID: String) {
+    private init(zk: KafkaZkClient, registration: BrokerRegistration, controller: Controller, clusterID: String, sessionTimeout: Duration) {
         self.zk = zk
+        self.sessionTimeout = sessionTimeout
         self.registration = registration
         self.controller = controller
         self.clusterID = clusterID
     }
 
-    private func followSession(sessionTimeout: Duration) {
+    private func followSession() {
         let task = Task { [zk, registration, controller] in
             var expired = false
             for await state in zk.zooKeeper.sessionStates {
@@ -56,8 +67,8 @@ public final class BrokerCoordinator: Sendable {
                 }
             }
         }
-        let health = Task { [zk, controller] in
-            await Self.watchSessionHealth(zk: zk, controller: controller, sessionTimeout: sessionTimeout)
+        let health = Task { [zk, controller, probes] in
+            await Self.watchSessionHealth(zk: zk, controller: controller, sessionTimeout: sessionTimeout, probes: probes)
         }
         sessionTask.withLock { $0 = [task, health] }
     }
@@ -67,9 +78,9 @@ public final class BrokerCoordinator: Sendable {
     /// This probes the server every second; when no answer has come for a session timeout, the
     /// session is presumed lost and the controller resigns (Kafka's fix for KAFKA-3083's case). If the
     /// connection then comes back within the same session, the controller role is raced for again.
-    private static func watchSessionHealth(zk: KafkaZkClient, controller: Controller, sessionTimeout: Duration) async {
-        // When the last probe was answered, and whether one is still waiting for its answer.
-        let probes = ProbeState()
+    private static func watchSessionHealth(
+        zk: KafkaZkClient, controller: Controller, sessionTimeout: Duration, probes: ProbeState
+    ) async {
         var suspected = false
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(500))
@@ -79,10 +90,12 @@ public final class BrokerCoordinator: Sendable {
             }
             if startProbe {
                 Task {
+                    // The server heard from the session no earlier than the probe was sent.
+                    let sent = ContinuousClock.now
                     let answered = (try? await zk.zooKeeper.exists(ControllerZNode.path)) != nil
                     probes.state.withLock { state in
                         state.inFlight = false
-                        if answered { state.lastHeard = .now }
+                        if answered { state.lastHeard = max(state.lastHeard, sent) }
                     }
                 }
             }
@@ -103,7 +116,7 @@ public final class BrokerCoordinator: Sendable {
     }
 }
 
-/// When the last ZooKeeper probe was answered, and whether one is still waiting for its answer.
-private final class ProbeState: Sendable {
+/// When the last answered ZooKeeper probe was sent, and whether one is still waiting for its answer.
+final class ProbeState: Sendable {
     let state = Mutex<(lastHeard: ContinuousClock.Instant, inFlight: Bool)>((.now, false))
 }

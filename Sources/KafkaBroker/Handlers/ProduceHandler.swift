@@ -2,7 +2,6 @@ import KafkaCoordination
 import KafkaModel
 import KafkaProtocol
 import NIOCore
-import ZooKeeperClient
 
 extension KafkaServer {
     /// Produce: one batch per partition, validated and appended by the partition's leader. acks=1
@@ -42,8 +41,8 @@ extension KafkaServer {
         context.turn.end()
         if acks == -1 {
             let timeout = Duration.milliseconds(max(Int64(request.timeoutMs), 0))
-            let zooKeeper = zk.zooKeeper
-            let connected: @Sendable () -> Bool = { zooKeeper.sessionState.isConnected }
+            let coordinator = self.coordinator
+            let connected: @Sendable () -> Bool = { coordinator?.sessionCertainlyAlive ?? false }
             results = await withTaskGroup(of: (Int, ProduceResult).self) { group in
                 for (index, (tp, result)) in results.enumerated() where result.error == .none {
                     group.addTask {

@@ -112,9 +112,10 @@ extension ReplicaManager {
     /// REQUEST_TIMED_OUT when the ISR did not catch up, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR
     /// shrank below `min.insync.replicas` meanwhile.
     ///
-    /// `leadershipCertain` says whether this broker is connected to ZooKeeper. While it is not, its
-    /// session may have expired and another leader been elected, so it acknowledges nothing: the
-    /// answer waits for the connection (or for the LeaderAndIsr that makes it a follower).
+    /// `leadershipCertain` says whether this broker's ZooKeeper session is certainly alive. When it
+    /// may have expired, another leader may have been elected, so nothing is acknowledged: the answer
+    /// waits until the session is confirmed again (or for the LeaderAndIsr that makes it a follower).
+    /// A short ZooKeeper outage does not stop acks=all, as in Kafka.
     func waitForReplication(
         _ tp: TopicPartition, nextOffset: Int64, timeout: Duration, leadershipCertain: @Sendable () -> Bool
     ) async -> KafkaErrorCode {
