@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import NoNodeError
+from kazoo.exceptions import KazooException, NoNodeError
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # integration/: harness, kafkawire, util
@@ -345,7 +345,9 @@ class Drill:
                 if set(brokers) != want or controller != ctl:
                     return False, f"broker {b.broker_id} Metadata: brokers {sorted(brokers)}, controller {controller}"
             return True, f"registered {sorted(regs)}, controller {ctl}, full ISRs"
-        except (OSError, kafkawire.Closed, ValueError, TimeoutError) as e:
+        except (OSError, kafkawire.Closed, ValueError, TimeoutError, KazooException) as e:
+            # KazooException: this observer's own ZooKeeper session may have expired during a
+            # ZooKeeper outage (Z14); kazoo opens a new one by itself, so ask again.
             return False, f"{type(e).__name__}: {e}"
 
     def zk_history(self):
