@@ -75,7 +75,7 @@ public final class BrokerCoordinator: Sendable {
 
     /// ZooKeeper's client learns that its session expired only once it reaches a server again, so a
     /// broker cut off from ZooKeeper would go on acting as controller while another one is elected.
-    /// This probes the server every second; when no answer has come for a session timeout, the
+    /// This probes the server every half second (one probe at a time); when no answer has come for a session timeout, the
     /// session is presumed lost and the controller resigns (Kafka's fix for KAFKA-3083's case). If the
     /// connection then comes back within the same session, the controller role is raced for again.
     private static func watchSessionHealth(

@@ -115,33 +115,18 @@ extension Controller {
         let partitions = requested ?? Array(all)
         var results: [TopicPartition: ElectionFailure?] = [:]
         let live = Set(liveBrokers.keys).subtracting(shuttingDown)
+        // Whether a leader is eligible is the election functions' call; here only what needs none.
         var candidates: [TopicPartition] = []
         for tp in partitions {
             guard all.contains(tp), let state = states[tp] else {
                 results[tp] = .unknownPartition
                 continue
             }
-            switch kind {
-            case .preferred:
-                guard let preferred = replicas(tp).first, state.leader != preferred else {
-                    results[tp] = .notNeeded
-                    continue
-                }
-                guard live.contains(preferred), state.isr.contains(preferred) else {
-                    results[tp] = .noEligibleLeader
-                    continue
-                }
-            case .unclean:
-                guard state.leader == LeaderAndIsr.noLeader || !live.contains(state.leader) else {
-                    results[tp] = .notNeeded
-                    continue
-                }
-                guard replicas(tp).contains(where: live.contains) else {
-                    results[tp] = .noEligibleLeader
-                    continue
-                }
+            let satisfied = switch kind {
+            case .preferred: replicas(tp).first == state.leader
+            case .unclean: state.leader != LeaderAndIsr.noLeader && live.contains(state.leader)
             }
-            candidates.append(tp)
+            if satisfied { results[tp] = .notNeeded } else { candidates.append(tp) }
         }
         do {
             let changed = try await updateStates(candidates) { tp, state in
@@ -151,7 +136,10 @@ extension Controller {
                 }
             }
             await sendLeaderAndIsr(changed)
-            for tp in candidates { results[tp] = changed[tp] == nil ? .some(.noEligibleLeader) : .some(nil) }
+            for tp in candidates {
+                let elected = changed[tp].map { $0.leader != LeaderAndIsr.noLeader } ?? false
+                results[tp] = elected ? .some(nil) : .some(.noEligibleLeader)
+            }
             if !changed.isEmpty {
                 logger.info("\(kind) election moved \(changed.count) leaders", metadata: ["broker.id": "\(brokerID)", "controller.epoch": "\(epoch)"])
             }

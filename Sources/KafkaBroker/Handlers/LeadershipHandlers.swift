@@ -17,7 +17,7 @@ extension KafkaServer {
         case .success(let remaining):
             // Answer once the decisions have reached the brokers, the stopping one included: its own
             // Metadata then names the new leaders when it refuses the writes it was holding.
-            await waitUntilControllerRequestsDelivered(timeout: .seconds(5))
+            _ = await waitUntil(timeoutMs: 5_000) { self.interBroker.isIdle }
             return ControlledShutdownResponse(
                 errorCode: 0,
                 remainingPartitions: remaining.map { .init(topicName: $0.topic, partitionIndex: $0.partition) })
@@ -107,7 +107,7 @@ extension KafkaServer {
         case .failure(let refusal):
             return refused(refusal.errorCode, "\(refusal)")
         case .success(let results):
-            await waitUntilControllerRequestsDelivered(timeout: .milliseconds(Int64(max(request.timeoutMs, 0))))
+            _ = await waitUntil(timeoutMs: request.timeoutMs) { self.interBroker.isIdle }
             return ElectLeadersResponse(
                 throttleTimeMs: 0, errorCode: 0,
                 replicaElectionResults: Self.byTopic(Array(results.keys)) { tp in
@@ -134,14 +134,6 @@ extension KafkaServer {
                     let (code, message) = result(tp)
                     return .init(partitionId: tp.partition, errorCode: code.rawValue, errorMessage: message)
                 })
-        }
-    }
-
-    /// Until the controller's requests have reached every broker, or `timeout`.
-    func waitUntilControllerRequestsDelivered(timeout: Duration) async {
-        let deadline = ContinuousClock.now + timeout
-        while !interBroker.isIdle && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
         }
     }
 }

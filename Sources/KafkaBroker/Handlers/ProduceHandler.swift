@@ -42,13 +42,13 @@ extension KafkaServer {
         if acks == -1 {
             let timeout = Duration.milliseconds(max(Int64(request.timeoutMs), 0))
             let coordinator = self.coordinator
-            let connected: @Sendable () -> Bool = { coordinator?.sessionCertainlyAlive ?? false }
+            let sessionAlive: @Sendable () -> Bool = { coordinator?.sessionCertainlyAlive ?? false }
             results = await withTaskGroup(of: (Int, ProduceResult).self) { group in
                 for (index, (tp, result)) in results.enumerated() where result.error == .none {
                     group.addTask {
                         var result = result
                         let error = await self.replicas.waitForReplication(
-                            tp, nextOffset: result.nextOffset, timeout: timeout, leadershipCertain: connected)
+                            tp, nextOffset: result.nextOffset, timeout: timeout, leadershipCertain: sessionAlive)
                         if error != .none { result.error = error }
                         return (index, result)
                     }
