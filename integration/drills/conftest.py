@@ -39,3 +39,5 @@ def pytest_runtest_makereport(item, call):
             if d.results is not None:
                 report.sections.append((f"drill results ({d.history})", d.report()))
             report.sections.append((f"drill cluster ({d.root})", d.logs(80)))
+            if d.problems:  # last, so the tail of a long report names the failed criteria
+                report.sections.append(("drill criteria not met", "\n".join(d.problems)))

@@ -217,8 +217,10 @@ class Drill:
             with open(self.history / "results.json", "w") as f:
                 json.dump(self.results, f, indent=1, sort_keys=True, default=str)
             print(f"drill figures: {json.dumps(self.notes, default=str)}")
-        assert not self.problems, "\n".join(["drill criteria not met:"] + [f"- {p}" for p in self.problems]
-                                            + [self.report()])
+        # The problems go on the first line too: a CI log that keeps only pytest's summary line
+        # (or the tail of a long failure) still says which criterion failed.
+        assert not self.problems, "\n".join([f"drill criteria not met: {' | '.join(self.problems)}"]
+                                            + [f"- {p}" for p in self.problems] + [self.report()])
 
     def check_safe(self):
         """The universal criteria of §7.1 and §7.3: every anomaly class 0, the drain complete, the
