@@ -209,6 +209,9 @@ class Broker:
             "default.replication.factor": "1",
             "auto.create.topics.enable": "true",
             "delete.topic.enable": "true",
+            # As Kafka's shipped server.properties: single-broker friendly group settings.
+            "offsets.topic.replication.factor": "1",
+            "group.initial.rebalance.delay.ms": "0",
         }
         self.properties.update({k: str(v) for k, v in (overrides or {}).items()})
         self.config = self.root / "server.properties"

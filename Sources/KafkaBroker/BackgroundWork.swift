@@ -36,6 +36,11 @@ extension KafkaServer {
         tasks.append(Self.every(milliseconds: 200) { [weak self] in
             await self?.updateIsrs()
         })
+        // The group coordinator follows this broker's leadership of __consumer_offsets (also told
+        // directly after each LeaderAndIsr; this catches resignations and missed changes).
+        tasks.append(Self.every(milliseconds: 1_000) { [weak self] in
+            await self?.followOffsetsTopic()
+        })
         if settings.autoLeaderRebalance {
             tasks.append(Self.every(milliseconds: settings.leaderImbalanceCheckIntervalSeconds * 1000) { [weak self] in
                 await self?.coordinator?.controller.checkLeaderBalance()

@@ -43,6 +43,7 @@ extension KafkaServer {
             let accepted = partitions.filter { results[$0.partition] == KafkaErrorCode.none }
             metadata.learnLeaders(accepted)
             updateFetchers(accepted)
+            if partitions.contains(where: { $0.partition.topic == GroupCoordinator.topic }) { await followOffsetsTopic() }
             return .none
         case .updateMetadata(_, _, _, let controllerID, let liveBrokers, let partitions):
             metadata.update(controllerID: controllerID, liveBrokers: liveBrokers, partitions: partitions)
@@ -50,6 +51,7 @@ extension KafkaServer {
         case .stopReplica(_, _, _, _, let partitions, let delete):
             fetchers.withLock { fetchers in for fetcher in fetchers.values { partitions.forEach(fetcher.remove) } }
             await replicas.stopReplicas(partitions, delete: delete)
+            if partitions.contains(where: { $0.topic == GroupCoordinator.topic }) { await followOffsetsTopic() }
             return .none
         }
     }

@@ -27,6 +27,7 @@ extension BrokerSettings {
         autoLeaderRebalance = config.autoLeaderRebalanceEnable
         leaderImbalanceCheckIntervalSeconds = config.leaderImbalanceCheckIntervalSeconds
         leaderImbalancePerBrokerPercentage = config.leaderImbalancePerBrokerPercentage
+        groups = GroupSettings(config)
         partitionSettings = PartitionSettings(config.defaultTopicConfig.settings)
         brokerConfig = config
         resolveTopicConfig = { overrides in

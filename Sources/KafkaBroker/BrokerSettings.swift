@@ -48,6 +48,8 @@ public struct BrokerSettings: Sendable {
     public var autoLeaderRebalance = true
     public var leaderImbalanceCheckIntervalSeconds: Int64 = 300
     public var leaderImbalancePerBrokerPercentage = 10
+    /// Consumer groups and committed offsets.
+    public var groups = GroupSettings()
     /// The broker's own log defaults (`log.*` keys).
     public var logConfig = LogConfig()
     /// The broker's defaults for the produce-side topic settings.

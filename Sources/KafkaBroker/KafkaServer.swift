@@ -21,13 +21,18 @@ public final class KafkaServer: Sendable {
     let logManager: LogManager
     let producerIds: ProducerIdManager
     let interBroker: InterBrokerSender
+    let groupCoordinator: GroupCoordinator
     private let group: MultiThreadedEventLoopGroup
     var eventLoopGroup: any EventLoopGroup { group }
     /// One fetcher per leader this broker follows.
     let fetchers = Mutex<[Int32: ReplicaFetcher]>([:])
     private let threadPool: NIOThreadPool
     private let servers = Mutex<[SocketServer]>([])
-    private let coordinatorBox = Mutex<BrokerCoordinator?>(nil)
+    /// A class, so the group coordinator's writes can read it without holding the server.
+    private final class CoordinatorSlot: Sendable {
+        let value = Mutex<BrokerCoordinator?>(nil)
+    }
+    private let coordinatorSlot = CoordinatorSlot()
     let background = Mutex<[Task<Void, Never>]>([])
     private let stopped = Mutex(false)
     /// Set once a controlled shutdown starts: the broker follows no leader any more.
@@ -39,7 +44,7 @@ public final class KafkaServer: Sendable {
 
     /// The ports the listeners bound, in `listeners` order.
     public var boundPorts: [Int] { servers.withLock { $0.map(\.port) } }
-    var coordinator: BrokerCoordinator? { coordinatorBox.withLock { $0 } }
+    var coordinator: BrokerCoordinator? { coordinatorSlot.value.withLock { $0 } }
 
     public static func start(settings: BrokerSettings, logger: Logger) async throws -> KafkaServer {
         let threadPool = NIOThreadPool(numberOfThreads: 4)
@@ -85,6 +90,7 @@ public final class KafkaServer: Sendable {
             try await server.startListening()
             try await server.register()
             server.startBackgroundWork()
+            await server.groupCoordinator.start()
             await server.waitForControllerView(timeout: .seconds(10))
             server.ready.end()
         } catch {
@@ -111,6 +117,20 @@ public final class KafkaServer: Sendable {
         self.group = group
         self.threadPool = threadPool
         self.interBroker = InterBrokerSender(zk: zk, group: group, logger: logger)
+        // Group records go to __consumer_offsets like a produce with acks=all.
+        let commitTimeout = Duration.milliseconds(settings.groups.offsetCommitTimeoutMs)
+        let slot = self.coordinatorSlot
+        self.groupCoordinator = GroupCoordinator(
+            settings: settings.groups, replicas: replicas,
+            append: { [replicas] tp, records in
+                let result = await replicas.appendToLeader(tp, records: records, acks: -1, produceVersion: 8)
+                guard result.error == .none else { return result.error }
+                let coordinator = slot.value.withLock { $0 }
+                return await replicas.waitForReplication(
+                    tp, nextOffset: result.nextOffset, timeout: commitTimeout,
+                    leadershipCertain: { coordinator?.sessionCertainlyAlive ?? false })
+            },
+            logger: logger)
     }
 
     private func startListening() async throws {
@@ -161,7 +181,7 @@ public final class KafkaServer: Sendable {
         let coordinator = try await BrokerCoordinator.start(
             info: info, zk: zk, sessionTimeout: .milliseconds(settings.zooKeeper.sessionTimeoutMs), channel: channel,
             settings: controllerSettings, logger: logger)
-        coordinatorBox.withLock { $0 = coordinator }
+        coordinatorSlot.value.withLock { $0 = coordinator }
     }
 
     private func waitForControllerView(timeout: Duration) async {
@@ -180,6 +200,7 @@ public final class KafkaServer: Sendable {
         ready.end()
         logger.info("shutting down")
         for task in background.withLock({ $0 }) { task.cancel() }
+        await groupCoordinator.stop()
         for server in servers.withLock({ $0 }) { await server.close() }
         await interBroker.shutdown()
         for fetcher in fetchers.withLock({ Array($0.values) }) { await fetcher.stop() }

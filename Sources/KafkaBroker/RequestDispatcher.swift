@@ -50,11 +50,18 @@ extension KafkaServer {
         case .offsetForLeaderEpoch:
             return await answer(OffsetForLeaderEpochRequest.self, context, &body) { self.offsetForLeaderEpoch($0) }
         case .findCoordinator:
-            return await answer(FindCoordinatorRequest.self, context, &body) { _ in
-                FindCoordinatorResponse(
-                    errorCode: KafkaErrorCode.coordinatorNotAvailable.rawValue,
-                    errorMessage: "This broker has no group or transaction coordinator yet.", nodeId: -1, host: "", port: -1)
-            }
+            return await answer(FindCoordinatorRequest.self, context, &body) { await self.findCoordinator($0, context) }
+        case .joinGroup: return await answer(JoinGroupRequest.self, context, &body) { await self.joinGroup($0, context) }
+        case .syncGroup: return await answer(SyncGroupRequest.self, context, &body) { await self.syncGroup($0, context) }
+        case .heartbeat: return await answer(HeartbeatRequest.self, context, &body) { await self.heartbeat($0, context) }
+        case .leaveGroup: return await answer(LeaveGroupRequest.self, context, &body) { await self.leaveGroup($0, context) }
+        case .offsetCommit: return await answer(OffsetCommitRequest.self, context, &body) { await self.offsetCommit($0, context) }
+        case .offsetFetch: return await answer(OffsetFetchRequest.self, context, &body) { await self.offsetFetch($0, context) }
+        case .listGroups: return await answer(ListGroupsRequest.self, context, &body) { await self.listGroups($0, context) }
+        case .describeGroups:
+            return await answer(DescribeGroupsRequest.self, context, &body) { await self.describeGroups($0, context) }
+        case .deleteGroups: return await answer(DeleteGroupsRequest.self, context, &body) { await self.deleteGroups($0, context) }
+        case .offsetDelete: return await answer(OffsetDeleteRequest.self, context, &body) { await self.offsetDelete($0, context) }
         case .describeConfigs:
             return await answer(DescribeConfigsRequest.self, context, &body) { await self.describeConfigs($0, context) }
         case .alterConfigs: return await answer(AlterConfigsRequest.self, context, &body) { await self.alterConfigs($0, context) }

@@ -19,9 +19,20 @@ enum SupportedApis {
         .controlledShutdown: 0...3,
         .updateMetadata: 0...6,
         .apiVersions: 0...3,
-        // librdkafka enables lz4 only when FindCoordinator v0 is listed. Until consumer groups exist the
-        // answer is COORDINATOR_NOT_AVAILABLE.
+        // Consumer groups, from v0 (librdkafka enables groups and lz4 only when FindCoordinator,
+        // JoinGroup, SyncGroup, Heartbeat and LeaveGroup list v0), up to Kafka 2.4's non-flexible
+        // versions. LeaveGroup 3 batches members and lets static members leave by instance id.
         .findCoordinator: 0...2,
+        .joinGroup: 0...5,
+        .syncGroup: 0...3,
+        .heartbeat: 0...3,
+        .leaveGroup: 0...3,
+        .offsetCommit: 0...7,
+        .offsetFetch: 0...5,
+        .listGroups: 0...2,
+        .describeGroups: 0...4,
+        .deleteGroups: 0...1,
+        .offsetDelete: 0...0,
         .createTopics: 0...4,
         .deleteTopics: 0...3,
         .deleteRecords: 0...1,

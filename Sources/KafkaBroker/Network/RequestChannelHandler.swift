@@ -46,7 +46,8 @@ final class RequestChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connection = ConnectionInfo(remote: context.remoteAddress.map { "\($0)" } ?? "unknown")
+        connection = ConnectionInfo(
+            remote: context.remoteAddress.map { "\($0)" } ?? "unknown", host: context.remoteAddress?.ipAddress ?? "unknown")
         context.fireChannelActive()
     }
 
@@ -150,4 +151,6 @@ public enum ResponsePart: Sendable {
 /// Who is on the other end of a connection, for logs and handlers.
 public struct ConnectionInfo: Sendable {
     public var remote: String
+    /// The peer's IP address alone (consumer groups report it as the member's host).
+    public var host: String = "unknown"
 }
