@@ -191,3 +191,137 @@ def test_aiokafka_group_commits_and_resumes(cluster, topic):
     util.produce(cluster.bootstrap, topic, [dict(partition=1, value=b"later")])
     rest = asyncio.run(consume(1, 30))
     assert [(m.partition, m.offset, m.value) for m in rest] == [(1, 10, b"later")]
+
+
+MEMBER_SCRIPT = textwrap.dedent("""
+    import sys
+    from confluent_kafka import Consumer
+    c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": sys.argv[2], "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False, "session.timeout.ms": int(sys.argv[4]), "heartbeat.interval.ms": 500})
+    c.subscribe([sys.argv[3]])
+    for _ in range(1200):  # bounded: at most about 10 minutes
+        c.poll(0.5)
+""")
+
+
+def describe(bootstrap, group, admin=None):
+    admin = admin or AdminClient({"bootstrap.servers": bootstrap})
+    return admin.describe_consumer_groups([group])[group].result(timeout=10)
+
+
+def test_killed_member_is_replaced_within_its_session_timeout(cluster, topic):
+    """A member killed with SIGKILL sends no LeaveGroup: the coordinator removes it when its session
+    runs out, and the survivor gets its partitions within the session timeout + 5 s."""
+    fill(cluster.bootstrap, topic, 4, 1)
+    group = f"g-{topic}"
+    member = subprocess.Popen([sys.executable, "-c", MEMBER_SCRIPT, cluster.bootstrap, group, topic, str(SESSION_MS)])
+    try:
+        survivor = consumer(cluster.bootstrap, group)
+        survivor.subscribe([topic])
+        admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            survivor.poll(0.5)
+            if len(survivor.assignment()) != 2:
+                continue
+            d = describe(cluster.bootstrap, group, admin)
+            if str(d.state).endswith("STABLE") and len(d.members) == 2:
+                break
+        assert len(survivor.assignment()) == 2, "the two members never shared the partitions"
+        member.send_signal(signal.SIGKILL)
+        member.wait(10)
+        killed = time.monotonic()
+        assert wait_assigned([survivor], 4, timeout=SESSION_MS / 1000 + 5) == [[0, 1, 2, 3]]
+        took = time.monotonic() - killed
+        assert took <= SESSION_MS / 1000 + 5, took
+        print(f"partitions of the killed member reassigned after {took:.2f} s (session {SESSION_MS} ms)")
+        survivor.close()
+    finally:
+        if member.poll() is None:
+            member.kill()
+            member.wait(10)
+
+
+def test_static_member_rejoins_without_a_rebalance(cluster, topic):
+    """KIP-345: a member with group.instance.id that restarts within its session timeout gets its
+    old assignment back, and the other members see no rebalance."""
+    fill(cluster.bootstrap, topic, 4, 1)
+    group = f"g-{topic}"
+    events = []
+    other = consumer(cluster.bootstrap, group)
+    other.subscribe([topic], on_assign=lambda c, ps: events.append(("assign", sorted(p.partition for p in ps))),
+                    on_revoke=lambda c, ps: events.append(("revoke", sorted(p.partition for p in ps))))
+    static = consumer(cluster.bootstrap, group, **{"group.instance.id": "static-1", "session.timeout.ms": 10000})
+    static.subscribe([topic])
+    assigned = wait_assigned([other, static], 4)
+    assert sorted(p for a in assigned for p in a) == [0, 1, 2, 3]
+    before = list(events)
+    static_partitions = assigned[1]
+    static.close()  # a static member does not leave the group on close
+    static = consumer(cluster.bootstrap, group, **{"group.instance.id": "static-1", "session.timeout.ms": 10000})
+    static.subscribe([topic])
+    again = wait_assigned([static], len(static_partitions), timeout=20)
+    for _ in range(20):  # 4 s more for a rebalance to show up at the other member, if there were one
+        other.poll(0.2)
+        static.poll(0)
+    assert again == [static_partitions]
+    assert events == before, f"the other member saw a rebalance: {events[len(before):]}"
+    assert len(describe(cluster.bootstrap, group).members) == 2
+    other.close()
+    static.close()
+
+
+def test_offsets_survive_a_broker_restart(make_cluster, topic):
+    """The coordinator reloads groups and offsets from __consumer_offsets after a restart."""
+    c1 = make_cluster(1)
+    fill(c1.bootstrap, topic, 2, 5)
+    group = f"g-{topic}"
+    c = consumer(c1.bootstrap, group)
+    c.subscribe([topic])
+    assert len(drain(c, 10)) == 10
+    c.commit(asynchronous=False)
+    c.close()
+    c1.restart(0, signal.SIGKILL)
+    c = consumer(c1.bootstrap, group)
+    committed = c.committed([TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=30)
+    assert sorted((tp.partition, tp.offset) for tp in committed) == [(0, 5), (1, 5)]
+    c.close()
+
+
+def test_group_survives_the_loss_of_its_coordinator(make_cluster, topic):
+    """Drills D16/D17: the coordinator's broker is SIGKILLed; the group finds the new coordinator
+    (the new leader of its __consumer_offsets partition) and goes on, with no committed offset lost."""
+    cluster = make_cluster(3, {"offsets.topic.replication.factor": "3", "offsets.topic.num.partitions": "6"})
+    util.create_topic(cluster.bootstrap, topic, partitions=3, replication_factor=3)
+    util.produce(cluster.bootstrap, topic, [dict(partition=p, value=f"{p}-{i}".encode()) for p in range(3) for i in range(10)])
+    group = f"g-{topic}"
+    c = consumer(cluster.bootstrap, group)
+    c.subscribe([topic])
+    assert len(drain(c, 30)) == 30
+    c.commit(asynchronous=False)
+    coordinator = describe(cluster.bootstrap, group).coordinator.id
+    cluster.broker(coordinator).stop(signal.SIGKILL)
+    killed = time.monotonic()
+
+    util.produce(cluster.bootstrap, topic, [dict(partition=p, value=b"after") for p in range(3)])
+    got = drain(c, 3, timeout=60)
+    assert sorted((m.partition(), m.offset()) for m in got) == [(0, 10), (1, 10), (2, 10)]
+    deadline = time.monotonic() + 60
+    committed_after = None
+    while time.monotonic() < deadline:
+        try:
+            c.commit(asynchronous=False)
+            committed_after = time.monotonic() - killed
+            break
+        except Exception:
+            time.sleep(0.2)
+    assert committed_after is not None, "no commit succeeded after the coordinator was killed"
+    print(f"first commit after the coordinator's SIGKILL: {committed_after:.2f} s")
+    assert committed_after <= SESSION_MS / 1000 + 5 + 5  # session expiry, election, load, client retry
+    new = describe(cluster.bootstrap, group)
+    assert new.coordinator.id != coordinator
+    c.close()
+    c = consumer(cluster.bootstrap, group)
+    committed = c.committed([TopicPartition(topic, p) for p in range(3)], timeout=30)
+    assert sorted((tp.partition, tp.offset) for tp in committed) == [(0, 11), (1, 11), (2, 11)]
+    c.close()

@@ -121,7 +121,7 @@ public final class KafkaServer: Sendable {
         let commitTimeout = Duration.milliseconds(settings.groups.offsetCommitTimeoutMs)
         let slot = self.coordinatorSlot
         self.groupCoordinator = GroupCoordinator(
-            settings: settings.groups, replicas: replicas,
+            settings: settings.groups, replicas: replicas, metadata: metadata,
             append: { [replicas] tp, records in
                 let result = await replicas.appendToLeader(tp, records: records, acks: -1, produceVersion: 8)
                 guard result.error == .none else { return result.error }

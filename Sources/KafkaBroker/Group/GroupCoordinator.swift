@@ -1,4 +1,5 @@
 import Foundation
+import KafkaCoordination
 import KafkaModel
 import KafkaProtocol
 import Logging
@@ -30,6 +31,7 @@ actor GroupCoordinator {
 
     let settings: GroupSettings
     let replicas: ReplicaManager
+    let metadata: MetadataCache
     let append: Append
     let logger: Logger
     /// Partitions of `__consumer_offsets` this broker leads, by the leader epoch it loaded them at.
@@ -40,9 +42,10 @@ actor GroupCoordinator {
     private var ticker: Task<Void, Never>?
     var lastExpiryCheck = ContinuousClock.now
 
-    init(settings: GroupSettings, replicas: ReplicaManager, append: @escaping Append, logger: Logger) {
+    init(settings: GroupSettings, replicas: ReplicaManager, metadata: MetadataCache, append: @escaping Append, logger: Logger) {
         self.settings = settings
         self.replicas = replicas
+        self.metadata = metadata
         self.append = append
         self.logger = logger
         self.partitionCount = settings.offsetsTopicPartitions
@@ -68,12 +71,21 @@ actor GroupCoordinator {
         GroupRecords.partition(for: groupId, partitions: partitionCount)
     }
 
-    /// Why this broker cannot answer for `groupId` right now, if it cannot.
+    /// Why this broker cannot answer for `groupId` right now, if it cannot. A partition this broker
+    /// leads (or, by the controller's metadata, is about to lead) but has not loaded yet answers
+    /// COORDINATOR_LOAD_IN_PROGRESS, which clients retry, rather than sending them elsewhere.
     func coordinatorError(_ groupId: String) -> KafkaErrorCode? {
-        switch owned[partition(for: groupId)] {
-        case nil: return .notCoordinator
+        let index = partition(for: groupId)
+        switch owned[index] {
         case .loading: return .coordinatorLoadInProgress
         case .loaded: return nil
+        case nil:
+            let tp = TopicPartition(topic: Self.topic, partition: index)
+            if replicas.partition(tp)?.isLeader == true {
+                reconcile(partitionCount: nil)
+                return .coordinatorLoadInProgress
+            }
+            return metadata.partition(tp)?.leaderAndIsr.leader == replicas.localBroker ? .coordinatorLoadInProgress : .notCoordinator
         }
     }
 
