@@ -5,7 +5,7 @@ import Logging
 import ZooKeeperClient
 
 extension KafkaServer {
-    /// The broker's periodic work: retention, scheduled flushes, checkpoints, and topic config changes
+    /// The broker's periodic work: retention, log cleaning, scheduled flushes, checkpoints, and topic config changes
     /// announced under `/config/changes`.
     func startBackgroundWork() {
         let io = replicas.io
@@ -20,6 +20,16 @@ extension KafkaServer {
         if settings.flushSchedulerIntervalMs < Int64(Int32.max) {
             tasks.append(Self.every(milliseconds: settings.flushSchedulerIntervalMs) {
                 _ = try? await io.run { logManager.flushDirtyLogs() }
+            })
+        }
+        // Compaction of logs whose cleanup.policy includes compact: one pass at a time, on the
+        // storage thread pool (a pass blocks on file I/O for as long as it takes).
+        if settings.logCleanerEnable && settings.logCleanerThreads > 0 {
+            let cleaner = LogCleaner(
+                logManager: logManager, dedupeBufferSize: settings.logCleanerDedupeBufferSize,
+                threads: settings.logCleanerThreads, logger: logger)
+            tasks.append(Self.every(milliseconds: settings.logCleanerBackoffMs) {
+                _ = try? await io.run { cleaner.runOnce() }
             })
         }
         // The recovery point and high watermark checkpoints (Kafka writes them every 5 s and 60 s).

@@ -20,6 +20,10 @@ extension BrokerSettings {
         replicaLagTimeMaxMs = config.replicaLagTimeMaxMs
         retentionCheckIntervalMs = config.logRetentionCheckIntervalMs
         flushSchedulerIntervalMs = config.logFlushSchedulerIntervalMs
+        logCleanerEnable = config.logCleanerEnable
+        logCleanerBackoffMs = config.logCleanerBackoffMs
+        logCleanerDedupeBufferSize = config.logCleanerDedupeBufferSize
+        logCleanerThreads = config.logCleanerThreads
         logConfig = config.logConfig
         controlledShutdown = config.controlledShutdownEnable
         controlledShutdownMaxRetries = config.controlledShutdownMaxRetries

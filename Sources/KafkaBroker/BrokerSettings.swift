@@ -36,6 +36,13 @@ public struct BrokerSettings: Sendable {
     public var maxRequestSize = 104_857_600
     /// `log.retention.check.interval.ms`.
     public var retentionCheckIntervalMs: Int64 = 300_000
+    /// `log.cleaner.enable`: run the log cleaner every `log.cleaner.backoff.ms`.
+    public var logCleanerEnable = true
+    /// `log.cleaner.backoff.ms`.
+    public var logCleanerBackoffMs: Int64 = 15_000
+    /// `log.cleaner.dedupe.buffer.size` and `log.cleaner.threads`: they bound the cleaner's key map.
+    public var logCleanerDedupeBufferSize: Int64 = 134_217_728
+    public var logCleanerThreads = 1
     /// `log.flush.scheduler.interval.ms`.
     public var flushSchedulerIntervalMs: Int64 = .max
     /// `controlled.shutdown.enable`, `.max.retries`, `.retry.backoff.ms`: on SIGTERM, ask the

@@ -243,6 +243,15 @@ public struct TopicConfig: Sendable {
         log.flushMs = long("flush.ms")
         log.messageTimestampType = timestampType
         log.fileDeleteDelayMs = long("file.delete.delay.ms")
+        var policy: [String] = []
+        if case .list(let names) = parsed["cleanup.policy"] { policy = names }
+        var ratio = 0.5
+        if case .double(let value) = parsed["min.cleanable.dirty.ratio"] { ratio = value }
+        log.compact = policy.contains("compact")
+        log.deleteByRetention = policy.contains("delete")
+        log.deleteRetentionMs = long("delete.retention.ms")
+        log.minCleanableDirtyRatio = ratio
+        log.minCompactionLagMs = minLag
         // Storage has limits of its own beyond Kafka's ranges (a segment must hold a batch header).
         do {
             try log.validate()
@@ -252,10 +261,6 @@ public struct TopicConfig: Sendable {
         }
         self.log = log
 
-        var ratio = 0.5
-        if case .double(let value) = parsed["min.cleanable.dirty.ratio"] { ratio = value }
-        var policy: [String] = []
-        if case .list(let names) = parsed["cleanup.policy"] { policy = names }
         settings = TopicSettings(
             maxMessageBytes: Int(long("max.message.bytes")),
             compressionType: BrokerCompressionType(rawValue: text("compression.type")) ?? .producer,

@@ -31,17 +31,7 @@ public struct RecordBatchBuilder: Sendable {
 
     public func build() throws(RecordError) -> RecordBatch {
         let baseTimestamp = records.first?.timestamp ?? -1
-        var payload: [UInt8] = []
-        for var record in records {
-            record.timestampDelta = record.timestamp - baseTimestamp
-            record.encode(to: &payload)
-        }
-        let body: [UInt8]
-        do {
-            body = codec == .none ? payload : try codec.compress(payload)
-        } catch {
-            throw RecordError(.corruptMessage, "cannot compress the batch with \(codec.name): \(error)")
-        }
+        let body = try RecordBatch.encodedPayload(records, baseTimestamp: baseTimestamp, codec: codec)
 
         var attributes = codec.rawValue
         if timestampType == .logAppendTime { attributes |= RecordBatchAttributes.logAppendTime }
@@ -61,14 +51,6 @@ public struct RecordBatchBuilder: Sendable {
             baseSequence: baseSequence,
             recordCount: Int32(records.count))
 
-        var buffer = ByteBufferAllocator().buffer(capacity: header.totalSize)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.totalSize) { out in
-            header.write(to: out)
-            body.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[RecordBatchHeader.size...]).copyMemory(from: $0) }
-            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: out[RecordBatchHeader.Offset.attributes..<header.totalSize]))
-            out.writeBE(crc, at: RecordBatchHeader.Offset.crc)
-            return header.totalSize
-        }
-        return try RecordBatch(buffer: buffer)
+        return RecordBatch.sealed(header, body: body)
     }
 }

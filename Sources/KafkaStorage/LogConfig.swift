@@ -34,6 +34,21 @@ public struct LogConfig: Sendable, Hashable {
     /// `producer.id.expiration.ms` (broker-level only): an idempotent producer's state is dropped once
     /// its last batch is this old (checked at snapshots, on load and by `LogManager.runRetention`).
     public var producerIdExpirationMs: Int64 = 86_400_000
+    /// `cleanup.policy` (`log.cleanup.policy`) contains `compact`: the log cleaner keeps only the
+    /// latest record of each key (`LogCleaner`).
+    public var compact: Bool = false
+    /// `cleanup.policy` contains `delete`: `retention.ms` and `retention.bytes` delete old
+    /// segments. A compact-only log loses segments only below its log start offset.
+    public var deleteByRetention: Bool = true
+    /// `delete.retention.ms` (`log.cleaner.delete.retention.ms`): how long a tombstone (a record
+    /// with a null value) and its batch's delete horizon survive after the cleaner first reaches it.
+    public var deleteRetentionMs: Int64 = 86_400_000
+    /// `min.cleanable.dirty.ratio` (`log.cleaner.min.cleanable.ratio`): the cleaner compacts a log
+    /// only when its dirty (not yet compacted) bytes are at least this fraction of the cleanable bytes.
+    public var minCleanableDirtyRatio: Double = 0.5
+    /// `min.compaction.lag.ms` (`log.cleaner.min.compaction.lag.ms`): a segment whose newest
+    /// timestamp is younger than this, and every later one, stays uncompacted.
+    public var minCompactionLagMs: Int64 = 0
     /// Not a Kafka setting: every append returns only once its bytes are fsynced. Concurrent appends
     /// share fsyncs (group commit), so one fsync covers all appends made while the previous one ran.
     public var syncOnAppend: Bool = false
@@ -60,6 +75,12 @@ public struct LogConfig: Sendable, Hashable {
         }
         guard producerIdExpirationMs >= 0 else {
             throw StorageError(.invalidArgument, "producer.id.expiration.ms must not be negative, not \(producerIdExpirationMs)")
+        }
+        guard deleteRetentionMs >= 0 && minCompactionLagMs >= 0 else {
+            throw StorageError(.invalidArgument, "delete.retention.ms and min.compaction.lag.ms must not be negative")
+        }
+        guard minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1 else {
+            throw StorageError(.invalidArgument, "min.cleanable.dirty.ratio must be between 0 and 1, not \(minCleanableDirtyRatio)")
         }
         guard messageTimestampType != .noTimestampType else {
             throw StorageError(.invalidArgument, "message.timestamp.type must be CreateTime or LogAppendTime")

@@ -72,15 +72,18 @@ final class LogSegment {
 
     // MARK: Opening
 
-    /// Creates an empty segment, emptying any files already there. Blocks.
-    static func create(directory: String, baseOffset: Int64, config: LogConfig, now: Int64) throws(StorageError) -> LogSegment {
-        let log = try LogFile(path: path(directory: directory, baseOffset: baseOffset, suffix: LogFileSuffix.log), create: true)
+    /// Creates an empty segment, emptying any files already there. `fileSuffix` is appended to the
+    /// three file names (`.cleaned` for the cleaner's output; see `renameFiles`). Blocks.
+    static func create(
+        directory: String, baseOffset: Int64, config: LogConfig, now: Int64, fileSuffix: String = ""
+    ) throws(StorageError) -> LogSegment {
+        let log = try LogFile(path: path(directory: directory, baseOffset: baseOffset, suffix: LogFileSuffix.log) + fileSuffix, create: true)
         try log.truncate(to: 0)
         let offsetIndex = try OffsetIndex(
-            path: path(directory: directory, baseOffset: baseOffset, suffix: LogFileSuffix.index),
+            path: path(directory: directory, baseOffset: baseOffset, suffix: LogFileSuffix.index) + fileSuffix,
             baseOffset: baseOffset, maxIndexSize: config.segmentIndexBytes, reset: true)
         let timeIndex = try TimeIndex(
-            path: path(directory: directory, baseOffset: baseOffset, suffix: LogFileSuffix.timeIndex),
+            path: path(directory: directory, baseOffset: baseOffset, suffix: LogFileSuffix.timeIndex) + fileSuffix,
             baseOffset: baseOffset, maxIndexSize: config.segmentIndexBytes, reset: true)
         return LogSegment(
             baseOffset: baseOffset, log: log, offsetIndex: offsetIndex, timeIndex: timeIndex,
@@ -411,6 +414,22 @@ final class LogSegment {
     /// is no longer written to. Blocks: no.
     func filesToSync(includeIndexes: Bool) -> [LogFile] {
         includeIndexes ? [log, offsetIndex.file, timeIndex.file] : [log]
+    }
+
+    /// Renames the three files from `<name><oldSuffix>` to `<name><newSuffix>` (the cleaner's
+    /// `.cleaned` → `.swap` → final name), the log file last when a suffix is added and first when
+    /// one is removed, so that recovery, which keys on the `.log` file's name, never sees a log
+    /// file ahead of its indexes. Blocks (renames).
+    func renameFiles(from oldSuffix: String, to newSuffix: String) throws(StorageError) {
+        let indexes = [offsetIndex.file, timeIndex.file]
+        let files = newSuffix.isEmpty ? [log] + indexes : indexes + [log]
+        for file in files {
+            let path = file.path
+            guard path.hasSuffix(oldSuffix) else {
+                throw StorageError(.invalidArgument, "cannot rename \(path): it does not end in \"\(oldSuffix)\"")
+            }
+            try file.rename(to: String(path.dropLast(oldSuffix.count)) + newSuffix)
+        }
     }
 
     /// Renames the three files to `.deleted`; each is unlinked when its last holder releases it.

@@ -1,8 +1,8 @@
 import KafkaModel
 
 /// An offset per partition, in one of the checkpoint files at the top of a log directory:
-/// `recovery-point-offset-checkpoint`, `replication-offset-checkpoint` (high watermarks) and
-/// `log-start-offset-checkpoint`. Kafka's format (`OffsetCheckpointFile`), see `CheckpointFile`:
+/// `recovery-point-offset-checkpoint`, `replication-offset-checkpoint` (high watermarks),
+/// `log-start-offset-checkpoint` and `cleaner-offset-checkpoint`. Kafka's format (`OffsetCheckpointFile`), see `CheckpointFile`:
 /// ```
 /// 0
 /// 2
@@ -17,6 +17,8 @@ public struct OffsetCheckpointFile: Sendable {
     public static let recoveryPointFileName = "recovery-point-offset-checkpoint"
     public static let replicationOffsetFileName = "replication-offset-checkpoint"
     public static let logStartOffsetFileName = "log-start-offset-checkpoint"
+    /// The log cleaner's progress: the first offset not yet compacted of each compacted partition.
+    public static let cleanerOffsetFileName = "cleaner-offset-checkpoint"
 
     public let path: String
     private var file: CheckpointFile { CheckpointFile(path: path, version: 0) }

@@ -552,7 +552,7 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Deletes whole segments that breach the log start offset, `retention.bytes` or `retention.ms`
     /// (by each segment's newest timestamp), in that order and oldest first (Kafka's
-    /// `deleteOldSegments`). Only segments entirely below the high watermark go; an empty active
+    /// `deleteOldSegments`); the last two only when `cleanup.policy` includes `delete`. Only segments entirely below the high watermark go; an empty active
     /// segment never does, and if every segment goes a new active one is rolled first. The log start
     /// moves to the first remaining segment. Also releases deleted segments whose
     /// `file.delete.delay.ms` has passed. Returns the number of segments deleted. Blocks (renames).
@@ -567,7 +567,7 @@ public final class PartitionLog: @unchecked Sendable {
                 (next?.baseOffset ?? .max) <= logStart
             }
             let config = state.config
-            if config.retentionBytes >= 0 {
+            if config.deleteByRetention && config.retentionBytes >= 0 {
                 var excess = Int64(state.segments.reduce(0) { $0 + $1.size }) - config.retentionBytes
                 deleted += try deleteSegments(&state, now: now, reason: "retention.bytes \(config.retentionBytes)") { segment, _ in
                     guard excess - Int64(segment.size) >= 0 else { return false }
@@ -575,7 +575,7 @@ public final class PartitionLog: @unchecked Sendable {
                     return true
                 }
             }
-            if config.retentionMs >= 0 {
+            if config.deleteByRetention && config.retentionMs >= 0 {
                 deleted += try deleteSegments(&state, now: now, reason: "retention.ms \(config.retentionMs)") { segment, _ in
                     now - segment.largestTimestamp > config.retentionMs
                 }
@@ -775,6 +775,90 @@ public final class PartitionLog: @unchecked Sendable {
     public func removeExpiredProducers(now: Int64? = nil) -> Int {
         let now = now ?? clock.milliseconds()
         return withState { $0.producers.removeExpired(now: now) }
+    }
+
+    // MARK: Compaction (see `LogCleaner`)
+
+    /// A segment other than the active one, as the cleaner saw it: the segment itself (compared by
+    /// identity when the cleaned copy is swapped in) and its size and offsets at that time.
+    struct CleanableSegment {
+        let segment: LogSegment
+        let size: Int
+        let nextOffset: Int64
+        let largestTimestamp: Int64
+        var baseOffset: Int64 { segment.baseOffset }
+    }
+
+    /// What the cleaner needs to know about the log, taken under the lock in one go.
+    struct CleaningView {
+        let config: LogConfig
+        /// Every segment but the active one, oldest first.
+        let segments: [CleanableSegment]
+        let activeBaseOffset: Int64
+        let logStartOffset: Int64
+        let highWatermark: Int64
+        /// The last offset of each known producer's last batch: that batch is kept, if only as an
+        /// empty batch, so the producer's sequence survives a reload from the log.
+        let producerLastOffsets: [Int64: Int64]
+    }
+
+    /// The cleaner's view of the log. Blocks: no.
+    func cleaningView() throws(StorageError) -> CleaningView {
+        try withState { state throws(StorageError) -> CleaningView in
+            try checkUsable(state)
+            let inactive = state.segments.dropLast().map { segment in
+                CleanableSegment(
+                    segment: segment, size: segment.size, nextOffset: segment.nextOffset, largestTimestamp: segment.largestTimestamp)
+            }
+            var lastOffsets: [Int64: Int64] = [:]
+            for (producerId, entry) in state.producers.producers {
+                if let last = entry.batches.last { lastOffsets[producerId] = last.lastOffset }
+            }
+            return CleaningView(
+                config: state.config, segments: inactive, activeBaseOffset: state.activeSegment.baseOffset,
+                logStartOffset: state.logStartOffset, highWatermark: state.highWatermark, producerLastOffsets: lastOffsets)
+        }
+    }
+
+    /// Swaps the cleaner's output `cleaned` (a flushed segment whose files end in `.cleaned`) in for
+    /// the run of segments `old`, under the lock (Kafka's `replaceSegments`): the new files are
+    /// renamed to `.swap`, the old segments are deleted as retention deletes them (renamed to
+    /// `.deleted` and kept open for readers until `file.delete.delay.ms` has passed and the last
+    /// reader let go), then the `.swap` suffix is dropped; the directory is fsynced after the first
+    /// and last step. A crash at any point is completed or undone by `LogLoader`. Returns false,
+    /// changing nothing, when `old` is no longer a run of inactive segments with the sizes the
+    /// cleaner read (truncation or retention got there first); the caller then deletes `cleaned`.
+    /// Blocks (renames, two directory fsyncs).
+    func replaceSegments(
+        _ old: [CleanableSegment], with cleaned: LogSegment, crashPoint: LogCleaner.CrashPoint? = nil
+    ) throws(StorageError) -> Bool {
+        try withState { state throws(StorageError) -> Bool in
+            try checkUsable(state)
+            guard let first = old.first, let start = state.segments.firstIndex(where: { $0 === first.segment }),
+                start + old.count < state.segments.count,
+                zip(state.segments[start...], old).allSatisfy({ $0 === $1.segment && $0.size == $1.size })
+            else { return false }
+            let now = clock.milliseconds()
+            do throws(StorageError) {
+                try cleaned.renameFiles(from: LogFileSuffix.cleaned, to: LogFileSuffix.swap)
+                try syncDirectory(directory)
+                try LogCleaner.simulateCrash(at: .afterSwapFiles, if: crashPoint)
+                for replaced in old {
+                    try replaced.segment.markDeleted()
+                    state.pendingDeletions.append((now + state.config.fileDeleteDelayMs, replaced.segment))
+                }
+                try LogCleaner.simulateCrash(at: .afterOldSegmentsDeleted, if: crashPoint)
+                try cleaned.renameFiles(from: LogFileSuffix.swap, to: "")
+                try syncDirectory(directory)
+            } catch {
+                throw fail(&state, error)
+            }
+            state.segments.replaceSubrange(start..<(start + old.count), with: [cleaned])
+            state.pendingDeletions.removeAll { $0.deadline <= now }
+            logger.info(
+                "Swapped the cleaned segment \(cleaned.baseOffset) of \(topicPartition) in for segments \(old.map(\.baseOffset)) (\(old.reduce(0) { $0 + $1.size }) bytes now \(cleaned.size))")
+            return true
+        }
     }
 
     // MARK: Closing

@@ -39,7 +39,13 @@ struct TopicConfigTests {
         log.flushMs = 0
         log.fileDeleteDelayMs = 5
         log.messageTimestampType = .logAppendTime
+        log.compact = true
+        log.deleteRetentionMs = 1
+        log.minCleanableDirtyRatio = 0.25
+        log.minCompactionLagMs = 2
         #expect(topic.log == log)
+        let compactOnly = try TopicConfig(overrides: ["cleanup.policy": "compact"], broker: config)
+        #expect(compactOnly.log.compact && !compactOnly.log.deleteByRetention)
         let settings = topic.settings
         #expect(settings.maxMessageBytes == 100)
         #expect(settings.compressionType == .lz4)
