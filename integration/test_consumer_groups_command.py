@@ -58,6 +58,19 @@ def reset_table(rows):
                    [["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"]] + rows) + "\n"
 
 
+def wait_empty(cluster, group, timeout=30.0):
+    """Waits until the group has finished the rebalance its last member's leaving starts."""
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        described = tool(cluster, "--describe", "--group", group, "--state", "--format", "json")
+        state = json.loads(described.stdout)[0]["state"] if described.returncode == 0 else described.stdout
+        if state == "Empty":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"group {group} is {state}, not empty")
+
+
 @pytest.fixture
 def group_with_offsets(cluster, topic):
     """A group that consumed 5 records from each of 2 partitions and committed, then left; partition 0
@@ -76,6 +89,7 @@ def group_with_offsets(cluster, topic):
     assert got == 10
     c.commit(asynchronous=False)
     c.close()
+    wait_empty(cluster, group)
     util.produce(cluster.bootstrap, topic, [dict(partition=0, value=b"late") for _ in range(2)])
     return group, topic
 
@@ -169,6 +183,7 @@ def test_describe_active_member(cluster, group_with_offsets):
                 "is Stable.\n") in refused.stdout
     finally:
         c.close()
+    wait_empty(cluster, group)
     assert committed(cluster, group, topic) == [5, 5]
 
 
@@ -223,6 +238,27 @@ def test_delete(cluster, group_with_offsets):
         "\nError: Deletion of some consumer groups failed:\n"
         f"* Group '{group}' could not be deleted due to: "
         "org.apache.kafka.common.errors.GroupIdNotFoundException: The group id does not exist.\n")
+
+
+def test_delete_offsets(cluster, group_with_offsets):
+    group, topic = group_with_offsets
+    result = tool(cluster, "--delete-offsets", "--group", group, "--topic", f"{topic}:1")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == (
+        f"Request succeed for deleting offsets with topic {topic}:1 group {group}\n"
+        + "\n" + row([30, 15, 15], ["TOPIC", "PARTITION", "STATUS"])
+        + "\n" + row([30, 15, 15], [topic, "1", "Successful"]) + "\n")
+    assert committed(cluster, group, topic) == [5, -1001]
+
+    missing = tool(cluster, "--delete-offsets", "--group", group, "--topic", "no-such-topic")
+    assert missing.returncode == 1
+    assert missing.stdout.startswith("\nError: Encounter some partition level error, see the follow-up details:\n")
+    assert row([30, 15, 15], ["no-such-topic", "Not Provided", "Error: This server does not host this topic-partition."]) \
+        in missing.stdout
+
+    several = tool(cluster, "--delete-offsets", "--group", group, "--group", "other", "--topic", topic)
+    assert several.returncode == 1
+    assert several.stderr.startswith(f"Option [delete-offsets] supports only one [group] at a time, but found: [{group}, other]")
 
 
 def test_missing_group_and_bad_arguments(cluster):

@@ -34,7 +34,7 @@ extension ConsumerGroupCommand {
             } else if options.delete {
                 return try await delete(options, admin: admin, sink: sink, timeout: timeout)
             } else {
-                throw Failure.execution("--delete-offsets is not supported by this version of the tool")
+                return try await deleteOffsets(options, admin: admin, sink: sink, timeout: timeout)
             }
         } catch let failure as Failure {
             throw failure
@@ -378,22 +378,35 @@ extension ConsumerGroupCommand {
         guard !options.topics.isEmpty else {
             throw Failure.execution("One of the reset scopes should be defined: --all-topics, --topic.")
         }
+        let (partitions, unknown) = try await partitions(of: options.topics, admin: admin)
+        if let topic = unknown.first { throw Failure.execution("Topic '\(topic)' does not exist") }
+        return partitions
+    }
+
+    /// The partitions `--topic` arguments name: `topic:0,1` as given, a bare topic with all its
+    /// partitions; topics the cluster does not have are returned apart.
+    static func partitions(
+        of arguments: [String],
+        admin: KafkaAdmin
+    ) async throws -> (partitions: [TopicPartition], unknownTopics: [String]) {
         var partitions: [TopicPartition] = []
-        for argument in options.topics {
+        var unknownTopics: [String] = []
+        for argument in arguments {
             let (topic, chosen) = try parseTopicArgument(argument)
             if let chosen {
                 partitions += chosen.map { TopicPartition(topic: topic, partition: $0) }
                 continue
             }
             let metadata = try await admin.metadata(topics: [topic])
-            guard let described = metadata.topics.first(where: { $0.name == topic }),
+            if let described = metadata.topics.first(where: { $0.name == topic }),
                 described.errorCode == KafkaErrorCode.none.rawValue
-            else {
-                throw Failure.execution("Topic '\(topic)' does not exist")
+            {
+                partitions += described.partitions.map { TopicPartition(topic: topic, partition: $0.partitionIndex) }
+            } else {
+                unknownTopics.append(topic)
             }
-            partitions += described.partitions.map { TopicPartition(topic: topic, partition: $0.partitionIndex) }
         }
-        return Array(Set(partitions)).sorted()
+        return (Array(Set(partitions)).sorted(), unknownTopics)
     }
 
     /// The offsets of `partitions` for `timestamp`, failing on a partition the leader could not answer for.
@@ -491,5 +504,48 @@ extension ConsumerGroupCommand {
         if !deleted.isEmpty { text += "\nThese consumer groups were deleted successfully: \(quoted(deleted))\n" }
         sink.out(text)
         return false
+    }
+
+    // MARK: --delete-offsets
+
+    /// Kafka's exception message for a partition's OffsetDelete error.
+    static func partitionErrorText(_ code: KafkaErrorCode) -> String {
+        switch code {
+        case .groupSubscribedToTopic: "The consumer group is actively subscribed to the topic"
+        case .unknownTopicOrPartition: "This server does not host this topic-partition."
+        default: code.defaultMessage
+        }
+    }
+
+    static func deleteOffsets(_ options: Options, admin: KafkaAdmin, sink: Sink, timeout: Duration) async throws -> Bool {
+        let group = options.groups.first ?? ""
+        let (partitions, unknownTopics) = try await partitions(of: options.topics, admin: admin)
+        var (code, results) = partitions.isEmpty
+            ? (KafkaErrorCode.none, [:]) : try await admin.deleteOffsets(group: group, partitions, timeout: timeout)
+        var text = ""
+        if !unknownTopics.isEmpty, code == .none { code = .unknownTopicOrPartition }
+        switch code {
+        case .none: text += "Request succeed for deleting offsets with topic \(options.topics.joined(separator: ", ")) group \(group)\n"
+        case .invalidGroupId: text += "\nError: '\(group)' is not valid.\n"
+        case .groupIdNotFound: text += "\nError: '\(group)' does not exist.\n"
+        case .nonEmptyGroup:
+            text += "\nError: Deleting offsets of a consumer group '\(group)' is forbidden if the group is not empty.\n"
+        case .groupSubscribedToTopic, .unknownTopicOrPartition:
+            text += "\nError: Encounter some partition level error, see the follow-up details:\n"
+        default: text += "\nError: Encounter some unknown error: \(code.name)\n"
+        }
+        var lines = [formatRow(["TOPIC", "PARTITION", "STATUS"], widths: [30, 15, 15])]
+        for partition in results.keys.sorted() {
+            let error = results[partition] ?? .none
+            let status = error == .none ? "Successful" : "Error: \(partitionErrorText(error))"
+            lines.append(formatRow([partition.topic, String(partition.partition), status], widths: [30, 15, 15]))
+        }
+        for topic in unknownTopics {
+            lines.append(
+                formatRow(
+                    [topic, "Not Provided", "Error: \(partitionErrorText(.unknownTopicOrPartition))"], widths: [30, 15, 15]))
+        }
+        sink.out(text + table(lines))
+        return code == .none && results.values.allSatisfy { $0 == .none }
     }
 }

@@ -175,7 +175,17 @@ public enum ConsumerGroupCommand {
             }
             let action = Self.actions.first(where: present.contains) ?? ""
             let groupScope = "[all-groups], [group]"
-            if describe || delete || resetOffsets || deleteOffsets, groups.isEmpty, !allGroups {
+            if deleteOffsets {
+                if groups.isEmpty || topics.isEmpty {
+                    throw .usage("Option [delete-offsets] takes the following options: [topic], [group]")
+                }
+                if groups.count > 1 {
+                    throw .usage(
+                        "Option [delete-offsets] supports only one [group] at a time, but found: ["
+                            + groups.joined(separator: ", ") + "]")
+                }
+            }
+            if describe || delete || resetOffsets, groups.isEmpty, !allGroups {
                 throw .usage("Option [\(action)] takes one of these options: \(groupScope)")
             }
             func invalid(_ option: String, unless allowed: [String]) throws(Failure) {
@@ -215,9 +225,6 @@ public enum ConsumerGroupCommand {
                 if !topics.isEmpty, allTopics {
                     throw .usage("Option \"[all-topics]\" can't be used with option \"[topic]\"")
                 }
-            }
-            if deleteOffsets, topics.isEmpty {
-                throw .usage("Option [delete-offsets] takes the following options: [topic], [group]")
             }
         }
     }

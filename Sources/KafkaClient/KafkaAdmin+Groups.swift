@@ -122,6 +122,33 @@ extension KafkaAdmin {
         }
     }
 
+    /// OffsetDelete at the coordinator: the group's error code and each partition's.
+    public func deleteOffsets(
+        group: String,
+        _ partitions: [TopicPartition],
+        timeout: Duration = .seconds(5)
+    ) async throws -> (KafkaErrorCode, [TopicPartition: KafkaErrorCode]) {
+        let topics = Dictionary(grouping: partitions, by: \.topic).sorted { $0.key < $1.key }.map { topic, parts in
+            OffsetDeleteRequest.OffsetDeleteRequestTopic(
+                name: topic, partitions: parts.sorted().map { .init(partitionIndex: $0.partition) })
+        }
+        return try await retryingGroupErrors(timeout: timeout) {
+            let coordinator = try await findCoordinator(group: group, timeout: timeout)
+            let response = try await connection(toBroker: coordinator.id)
+                .send(OffsetDeleteRequest(groupId: group, topics: topics))
+            let code = KafkaErrorCode(rawValue: response.errorCode)
+            if Self.isRetriableGroupError(code) { return .failure(code, nil) }
+            var results: [TopicPartition: KafkaErrorCode] = [:]
+            for topic in response.topics {
+                for partition in topic.partitions {
+                    results[TopicPartition(topic: topic.name, partition: partition.partitionIndex)] =
+                        KafkaErrorCode(rawValue: partition.errorCode)
+                }
+            }
+            return .success((code, results))
+        }
+    }
+
     /// One attempt's outcome for `retryingGroupErrors`.
     enum GroupAttempt<Value> {
         case success(Value)

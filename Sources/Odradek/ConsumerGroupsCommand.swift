@@ -24,7 +24,7 @@ struct ConsumerGroupsCommand: AsyncParsableCommand {
         --command-config <command config        Property file containing configs to be passed to Admin Client (not used).
           property file>
         --delete                                Pass in groups to delete topic partition offsets and ownership information over the entire consumer group.
-        --delete-offsets                        Delete offsets of consumer group (not supported yet).
+        --delete-offsets                        Delete offsets of consumer group. Supports one consumer group at the time, and multiple topics.
         --describe                              Describe consumer group and list offset lag (number of messages not yet processed) related to given group.
         --dry-run                               Only show results without executing changes on Consumer Groups. Supported operations: reset-offsets.
         --execute                               Execute operation. Supported operations: reset-offsets.
