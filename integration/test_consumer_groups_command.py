@@ -212,6 +212,19 @@ def test_reset_offsets(cluster, group_with_offsets):
     assert clamped.stdout == reset_table([[group, topic, "0", "7"], [group, topic, "1", "5"]])
     assert committed(cluster, group, topic) == [7, 5]
 
+    current = tool(cluster, "--reset-offsets", "--group", group, "--all-topics", "--to-current", "--dry-run")
+    assert current.stdout == reset_table([[group, topic, "0", "7"], [group, topic, "1", "5"]])
+    a_day = tool(cluster, "--reset-offsets", "--group", group, "--all-topics", "--by-duration", "P1D", "--dry-run")
+    assert a_day.stdout == reset_table([[group, topic, "0", "0"], [group, topic, "1", "0"]])
+    future = tool(cluster, "--reset-offsets", "--group", group, "--all-topics", "--to-datetime",
+                  "2999-01-01T00:00:00.000+02:00", "--dry-run")
+    assert future.stdout == reset_table([[group, topic, "0", "7"], [group, topic, "1", "5"]])
+    no_millis = tool(cluster, "--reset-offsets", "--group", group, "--all-topics", "--to-datetime",
+                     "2020-01-01T00:00:00", "--dry-run")
+    assert no_millis.returncode == 1
+    assert "It does not conform to the expected format yyyy-MM-dd'T'HH:mm:ss.SSS[XXX]" in no_millis.stdout
+    assert committed(cluster, group, topic) == [7, 5]
+
     past = tool(cluster, "--reset-offsets", "--group", group, "--topic", topic, "--to-datetime",
                 "2000-01-01T00:00:00.000", "--execute")
     assert past.stdout == reset_table([[group, topic, "0", "0"], [group, topic, "1", "0"]])
