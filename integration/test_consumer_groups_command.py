@@ -187,6 +187,34 @@ def test_describe_active_member(cluster, group_with_offsets):
     assert committed(cluster, group, topic) == [5, 5]
 
 
+def test_describe_rebalancing_group(cluster, topic):
+    """A member that stops polling holds a rebalance open when a second member joins."""
+    util.create_topic(cluster.bootstrap, topic, partitions=2)
+    group = f"g-{topic}"
+    first = consumer(cluster, group)
+    second = consumer(cluster, group)
+    try:
+        first.subscribe([topic])
+        deadline = time.monotonic() + 60
+        while len(first.assignment()) < 2 and time.monotonic() < deadline:
+            first.poll(0.2)
+        assert len(first.assignment()) == 2
+        second.subscribe([topic])
+        described = None
+        for _ in range(50):
+            second.poll(0.2)
+            described = tool(cluster, "--describe", "--group", group)
+            if described.stderr:
+                break
+        assert described.returncode == 0
+        assert described.stderr == f"\nWarning: Consumer group '{group}' is rebalancing.\n"
+        state = tool(cluster, "--describe", "--group", group, "--state")
+        assert state.stdout.split("\n")[2].split()[-2] == "PreparingRebalance"
+    finally:
+        second.close()
+        first.close()
+
+
 def test_reset_offsets(cluster, group_with_offsets):
     group, topic = group_with_offsets
     dry = tool(cluster, "--reset-offsets", "--group", group, "--topic", topic, "--to-earliest")
