@@ -5,27 +5,13 @@ import KafkaProtocol
 /// command line: `odradek topics` parses arguments into `Options` and calls `run`. Kept here, in a
 /// library, so tests can check the validation, the formatting and whole runs against a broker.
 public enum TopicCommand {
-    /// A failure and where it goes: `.usage` (bad arguments) to stderr, `.execution` (the cluster
-    /// refused or could not be reached) to stdout as "Error while executing topic command : ...", as
-    /// Kafka's tool prints them. Both exit 1.
-    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        public enum Kind: Sendable, Equatable {
-            case usage
-            case execution
-        }
+    /// Failures print as Kafka's tool prints them: an execution failure as "Error while executing topic
+    /// command : ...".
+    public typealias Failure = CommandFailure
 
-        public var kind: Kind
-        public var message: String
-
-        public static func usage(_ message: String) -> Failure { Failure(kind: .usage, message: message) }
-        public static func execution(_ message: String) -> Failure { Failure(kind: .execution, message: message) }
-
-        public var description: String { message }
-
-        /// The line the tool prints.
-        public var line: String {
-            kind == .execution ? "Error while executing topic command : \(message)" : message
-        }
+    /// The line the tool prints for `failure`.
+    public static func line(_ failure: Failure) -> String {
+        failure.kind == .execution ? "Error while executing topic command : \(failure.message)" : failure.message
     }
 
     /// The command line, as kafka-topics.sh's options.

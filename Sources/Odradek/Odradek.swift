@@ -6,6 +6,6 @@ struct Odradek: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "odradek",
         abstract: "A Kafka-compatible message broker coordinated by ZooKeeper.",
-        subcommands: [ServerCommand.self, TopicsCommand.self, DumpLogCommand.self]
+        subcommands: [ServerCommand.self, TopicsCommand.self, ConsumerGroupsCommand.self, DumpLogCommand.self]
     )
 }

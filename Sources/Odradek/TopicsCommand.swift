@@ -157,10 +157,10 @@ struct TopicsCommand: AsyncParsableCommand {
             }
             await admin.close()
         } catch let failure as TopicCommand.Failure {
-            if failure.kind == .usage { printUsage(failure.message) } else { print(failure.line) }
+            if failure.kind == .usage { printUsage(failure.message) } else { print(TopicCommand.line(failure)) }
             throw ExitCode(1)
         } catch {
-            print(TopicCommand.Failure.execution("\(error)").line)
+            print(TopicCommand.line(.execution("\(error)")))
             throw ExitCode(1)
         }
     }

@@ -1,0 +1,3 @@
+#!/bin/sh
+# kafka-consumer-groups.sh for Odradek: the same options and output, served by `odradek consumer-groups`.
+exec "$(dirname "$0")/odradek-tool.sh" kafka-consumer-groups.sh consumer-groups "$@"
