@@ -113,8 +113,8 @@ struct TopicsCommandBrokerTests {
             Issue.record("listed topics without a broker")
         } catch {
             #expect(error.kind == .execution)
-            #expect(error.line.hasPrefix("Error while executing topic command : connection to 127.0.0.1:"))
-            #expect(error.line.hasSuffix("refused: no Kafka broker listens there; check --bootstrap-server"))
+            #expect(TopicCommand.line(error).hasPrefix("Error while executing topic command : connection to 127.0.0.1:"))
+            #expect(TopicCommand.line(error).hasSuffix("refused: no Kafka broker listens there; check --bootstrap-server"))
         }
     }
 }

@@ -171,8 +171,8 @@ import Testing
 
     @Test func failureLines() {
         #expect(
-            TopicCommand.Failure.execution("Topic 'x' does not exist as expected").line
+            TopicCommand.line(.execution("Topic 'x' does not exist as expected"))
                 == "Error while executing topic command : Topic 'x' does not exist as expected")
-        #expect(TopicCommand.Failure.usage("--bootstrap-server must be specified").line == "--bootstrap-server must be specified")
+        #expect(TopicCommand.line(.usage("--bootstrap-server must be specified")) == "--bootstrap-server must be specified")
     }
 }
