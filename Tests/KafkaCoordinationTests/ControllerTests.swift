@@ -90,7 +90,7 @@ func eventually(
         await #expect(throws: CoordinationError.self) { try await zk.createTopic("bad/name", assignment: TopicAssignment(topicID: "x", partitions: [0: [1]]), config: [:]) }
         for partition in 0..<3 {
             let tp = TopicPartition(topic: "orders", partition: Int32(partition))
-            try await eventually("state of \(tp)", timeout: .seconds(5)) { try await zk.getPartitionState(tp) != nil }
+            try await eventually("state of \(tp)", timeout: .seconds(15)) { try await zk.getPartitionState(tp) != nil }
             let state = try #require(try await zk.getPartitionState(tp))
             #expect(state.leader == assignment[Int32(partition)]![0])
             #expect(state.isr == assignment[Int32(partition)]!)
@@ -100,7 +100,7 @@ func eventually(
 
         // Partitions added later get states too; removing partitions is refused.
         try await zk.addPartitions("orders", totalPartitions: 4, replicas: [[2, 3, 1]])
-        try await eventually("state of the added partition", timeout: .seconds(5)) {
+        try await eventually("state of the added partition", timeout: .seconds(15)) {
             try await zk.getPartitionState(TopicPartition(topic: "orders", partition: 3))?.leader == 2
         }
         await #expect(throws: CoordinationError.self) { try await zk.addPartitions("orders", totalPartitions: 2) }
@@ -123,7 +123,7 @@ func eventually(
         var controller: Controller?
         for broker in brokers where await broker.isController { controller = broker.coordinator.controller }
         let active = try #require(controller)
-        try await eventually("ISR change seen by the controller", timeout: .seconds(5)) {
+        try await eventually("ISR change seen by the controller", timeout: .seconds(15)) {
             let children = try await zk.children(IsrChangeNotificationZNode.parent)
             let known = await active.partitionState(tp0)
             return children.isEmpty && known?.isr == [state0.leader]
@@ -131,7 +131,7 @@ func eventually(
 
         // Deletion removes every znode of the topic.
         try await zk.markTopicForDeletion("orders")
-        try await eventually("topic deleted", timeout: .seconds(5)) {
+        try await eventually("topic deleted", timeout: .seconds(15)) {
             try await zk.zooKeeper.exists(TopicZNode.path("orders")).stat == nil
         }
         #expect(try await zk.zooKeeper.exists(ConfigEntityZNode.topicPath("orders")).stat == nil)
@@ -196,7 +196,7 @@ func eventually(
         let p0 = TopicPartition(topic: "events", partition: 0)
         let p1 = TopicPartition(topic: "events", partition: 1)
         let solo = TopicPartition(topic: "solo", partition: 0)
-        try await eventually("initial states", timeout: .seconds(5)) {
+        try await eventually("initial states", timeout: .seconds(15)) {
             let first = try await zk.getPartitionState(p0)?.leader
             let second = try await zk.getPartitionState(solo)?.leader
             return first == victim.id && second == victim.id
